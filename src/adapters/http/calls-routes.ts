@@ -1,0 +1,152 @@
+import { z } from "zod";
+import { accountIdSchema } from "../../calls/policy.js";
+import type { Verdict } from "../../calls/verdict.js";
+import { MamoriError } from "../../core/errors.js";
+import type { CallService } from "../../app/call-service.js";
+import type { AnyRoute } from "./route-table.js";
+
+/** The switch-facing routes: authorize a call, report its answer and hang-up. */
+const isoTime = z.iso.datetime({ offset: true }).describe("event time, ISO 8601; for trusted replayers only");
+
+export const authorizeBody = z
+  .object({
+    callId: z.string().min(1).max(256),
+    account: accountIdSchema,
+    to: z.string().min(1).max(128).describe("the number as dialled"),
+    from: z.string().max(128).optional(),
+    sourceIp: z.union([z.ipv4(), z.ipv6()]).optional(),
+    at: isoTime.optional(),
+  })
+  .strict();
+
+const callEventBody = z
+  .object({
+    at: isoTime.optional(),
+    billsec: z.number().nonnegative().max(31 * 86_400).optional(),
+    cause: z.string().max(128).optional(),
+    account: accountIdSchema.optional(),
+  })
+  .strict();
+
+const callIdParams = z.object({ callId: z.string().min(1).max(256) }).strict();
+
+export type TimeSource = () => number;
+
+/** Live callers get the service's clock; operator and admin keys may replay with event time. */
+function eventTime(at: string | undefined, role: string | undefined, now: TimeSource): number {
+  if (at === undefined) return now();
+  if (role === "switch")
+    throw new MamoriError(
+      "MAMORI_FORBIDDEN",
+      "'at' (event time) is accepted only from operator or admin keys used for replays; live switches leave it out",
+    );
+  return Date.parse(at);
+}
+
+export function verdictBody(v: Verdict & { stored: boolean }, blockedUntil: number | null | undefined) {
+  const n = v.number;
+  return {
+    callId: v.callId,
+    account: v.account,
+    decision: v.decision,
+    reasons: v.reasons,
+    reportOnly: v.reportOnly,
+    number: n
+      ? {
+          e164: "+" + n.e164,
+          country: n.country ?? null,
+          type: n.type,
+          international: n.international,
+          risk: n.risk ? { level: n.risk.level, prefix: "+" + n.risk.prefix, reason: n.risk.reason } : null,
+          ratePerMinute: n.rate?.perMinute ?? null,
+        }
+      : null,
+    estimatedCost: Math.round(v.estimatedCost * 100) / 100,
+    blockedUntil: blockedUntil === undefined ? undefined : blockedUntil === null ? null : new Date(blockedUntil).toISOString(),
+    alerts: v.alerts.map((a) => ({ rule: a.rule, severity: a.severity, message: a.message })),
+    repeat: v.repeat,
+    stored: v.stored,
+  };
+}
+
+/** One line a switch script can test with one comparison: `allow`, or `deny <rule>: <message>`. */
+export function verdictText(v: Verdict): string {
+  if (v.decision === "allow") return "allow\n";
+  const r = v.reasons[0];
+  return `deny ${r?.rule ?? "policy"}: ${(r?.message ?? "denied").replace(/[\r\n]+/g, " ")}\n`;
+}
+
+export function callRoutes(calls: CallService, now: TimeSource): AnyRoute[] {
+  const decide = async (body: z.infer<typeof authorizeBody>, role: string | undefined) => {
+    const at = eventTime(body.at, role, now);
+    const v = await calls.authorize({
+      type: "call.attempt",
+      at,
+      callId: body.callId,
+      account: body.account,
+      to: body.to,
+      from: body.from,
+      sourceIp: body.sourceIp,
+    });
+    return { v, blockedUntil: v.block?.until ?? calls.guard.activeBlock(body.account, at)?.until };
+  };
+  return [
+    {
+      method: "POST",
+      url: "/v1/calls/authorize",
+      summary: "May this call proceed? Answers allow or deny with the reasons (JSON, or one line with Accept: text/plain)",
+      tags: ["calls"],
+      role: "switch",
+      body: authorizeBody,
+      consumes: ["application/json", "application/x-www-form-urlencoded"],
+      produces: ["application/json", "text/plain"],
+      handler: async ({ body, key }, req, reply) => {
+        const { v, blockedUntil } = await decide(body, key?.role);
+        const accept = req.headers.accept ?? "";
+        if (accept.startsWith("text/plain")) return reply.type("text/plain; charset=utf-8").send(verdictText(v));
+        return verdictBody(v, blockedUntil);
+      },
+    },
+    {
+      method: "POST",
+      url: "/v1/calls/authorize.txt",
+      summary: "The same decision as one line of text: `allow` or `deny <rule>: <message>`",
+      tags: ["calls"],
+      role: "switch",
+      body: authorizeBody,
+      consumes: ["application/json", "application/x-www-form-urlencoded"],
+      produces: ["text/plain"],
+      handler: async ({ body, key }, _req, reply) => {
+        const { v } = await decide(body, key?.role);
+        return reply.type("text/plain; charset=utf-8").send(verdictText(v));
+      },
+    },
+    {
+      method: "POST",
+      url: "/v1/calls/:callId/answer",
+      summary: "The call was answered (safe to repeat; ignored for calls Mamori did not allow)",
+      tags: ["calls"],
+      role: "switch",
+      params: callIdParams,
+      body: callEventBody,
+      handler: async ({ params, body, key }) => {
+        const at = eventTime(body.at, key?.role, now);
+        return { callId: params.callId, ...(await calls.answer(params.callId, at)) };
+      },
+    },
+    {
+      method: "POST",
+      url: "/v1/calls/:callId/hangup",
+      summary: "The call ended (safe to repeat and to send before the answer)",
+      tags: ["calls"],
+      role: "switch",
+      params: callIdParams,
+      body: callEventBody,
+      handler: async ({ params, body, key }) => {
+        const at = eventTime(body.at, key?.role, now);
+        return { callId: params.callId, ...(await calls.hangup(params.callId, at, body.billsec)) };
+      },
+    },
+  ];
+}
+

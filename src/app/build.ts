@@ -1,0 +1,174 @@
+import { readFileSync } from "node:fs";
+import type { FastifyInstance } from "fastify";
+import { pino, type Logger } from "pino";
+import { parse as parseYaml } from "yaml";
+import { WebhookDispatcher } from "../adapters/actions/webhook/webhook.js";
+import { KeyRing, newKey } from "../adapters/http/auth.js";
+import { adminRoutes } from "../adapters/http/admin-routes.js";
+import { callRoutes } from "../adapters/http/calls-routes.js";
+import { buildHttp } from "../adapters/http/server.js";
+import { SqliteStore } from "../adapters/store/sqlite/sqlite-store.js";
+import type { Store } from "../adapters/store/store.js";
+import { CallGuard } from "../calls/guard.js";
+import { shippedDefaults } from "../calls/policy.js";
+import { defaultRuleSettings, mergeRuleSettings } from "../calls/rules.js";
+import { loadHolidays } from "../config/holidays.js";
+import { describeIssues } from "../config/load.js";
+import { packageVersion, shippedRulesDir } from "../config/paths.js";
+import { loadNumberingData } from "../config/rules-files.js";
+import { accountsFileSchema, type Config } from "../config/schema.js";
+import { CallService } from "./call-service.js";
+import { createMetrics, type Metrics } from "./metrics.js";
+import { StoreHealth } from "./store-health.js";
+
+/**
+ * The composition root: the one place where Config becomes running parts. Tests build the same app
+ * with overrides (a clock, a store, a logger) instead of reaching into the parts.
+ */
+export type AppOverrides = {
+  readonly log?: Logger | undefined;
+  readonly now?: (() => number) | undefined;
+  readonly store?: Store | undefined;
+  readonly fetch?: typeof fetch | undefined;
+  /** Do not start timers (tests drive tick() themselves). */
+  readonly manualClock?: boolean | undefined;
+};
+
+export type App = {
+  readonly config: Config;
+  readonly http: FastifyInstance;
+  readonly calls: CallService;
+  readonly store: Store;
+  readonly metrics: Metrics;
+  readonly health: StoreHealth;
+  readonly webhooks: WebhookDispatcher;
+  readonly log: Logger;
+  /** The admin key created on first start with an empty store; shown once, never stored in clear. */
+  readonly initialAdminKey: string | undefined;
+  listen(): Promise<string>;
+  tick(): Promise<void>;
+  close(): Promise<void>;
+};
+
+export function loadAccountsFile(path: string) {
+  const r = accountsFileSchema.safeParse(parseYaml(readFileSync(path, "utf8")));
+  if (!r.success) throw new Error(`${path}: invalid accounts file\n  - ${describeIssues(r.error.issues).join("\n  - ")}`);
+  return r.data.accounts;
+}
+
+export async function buildApp(config: Config, o: AppOverrides = {}): Promise<App> {
+  const log = o.log ?? pino({ level: config.logging.level, base: { service: "mamori" } });
+  const now = o.now ?? Date.now;
+  const rulesDir = config.rulesDir ?? shippedRulesDir();
+  const numbering = loadNumberingData(rulesDir);
+  const holidays = loadHolidays(rulesDir);
+  const store = o.store ?? new SqliteStore(config.store.sqlite);
+  const metrics = createMetrics();
+  const health = new StoreHealth(log, metrics);
+  const cg = config.callGuard;
+  const guard = new CallGuard({
+    numbering,
+    holidays,
+    defaults: {
+      ...shippedDefaults,
+      country: cg.defaultCountry,
+      timeZone: cg.defaultTimeZone,
+      unknownAccount: cg.unknownAccount,
+      caps: { ...shippedDefaults.caps, ...Object.fromEntries(Object.entries(cg.caps ?? {}).filter(([, v]) => v !== undefined)) },
+      rules: mergeRuleSettings(defaultRuleSettings, cg.rules),
+    },
+    assumedCallMinutes: cg.assumedCallMinutes,
+    alertSuppressMinutes: cg.alertSuppressMinutes,
+    ringTimeoutMinutes: cg.ringTimeoutMinutes,
+    staleCallHours: cg.staleCallHours,
+    extraEmergencyNumbers: cg.emergencyNumbers,
+    newId: () => "blk-" + now().toString(36) + "-" + Math.random().toString(36).slice(2, 8),
+  });
+  const webhooks = new WebhookDispatcher(config.webhooks, store, log, o.fetch);
+  const calls = new CallService(guard, store, health, webhooks, metrics, log);
+
+  if (cg.accountsFile) {
+    for (const p of loadAccountsFile(cg.accountsFile)) {
+      const current = await store.getAccount(p.id);
+      if (JSON.stringify(current) !== JSON.stringify(p)) await store.putAccount(p, "config", now());
+    }
+  }
+  await calls.restore(now(), cg.staleCallHours);
+
+  let initialAdminKey: string | undefined;
+  if ((await store.listKeys()).length === 0) {
+    const { record, secret } = newKey("initial admin", "admin", now());
+    await store.insertKey(record);
+    await store.appendAudit({ at: now(), actor: "mamori", action: "key.create", subject: record.id, detail: { role: "admin", name: record.name } });
+    initialAdminKey = secret;
+  }
+
+  const keys = new KeyRing(store);
+  const version = packageVersion();
+  const started = now();
+  const http = buildHttp({
+    routes: [...callRoutes(calls, now), ...adminRoutes(calls, store, keys, now)],
+    keys,
+    metrics,
+    log,
+    bodyLimit: config.server.bodyLimitBytes,
+    version,
+    health: () => ({
+      status: health.degraded ? "degraded" : "ok",
+      checks: {
+        store: {
+          kind: store.kind,
+          writable: !health.degraded,
+          degradedSince: health.degradedSince === null ? null : new Date(health.degradedSince).toISOString(),
+          lastError: health.lastError,
+        },
+        liveCalls: guard.liveTotal(),
+        webhooks: { ...webhooks.stats },
+      },
+      version,
+      uptimeSeconds: Math.round((now() - started) / 1000),
+    }),
+  });
+
+  const timers: NodeJS.Timeout[] = [];
+  let lastPrune = 0;
+  const tick = async (): Promise<void> => {
+    const t = now();
+    await calls.tick(t);
+    await webhooks.dispatch(t);
+    if (health.degraded) await health.try("probe", () => store.probeWrite(t));
+    if (config.store.retentionDays > 0 && t - lastPrune > 3_600_000) {
+      lastPrune = t;
+      await health.try("prune", () => store.pruneCalls(t - config.store.retentionDays * 86_400_000));
+    }
+  };
+
+  return {
+    config,
+    http,
+    calls,
+    store,
+    metrics,
+    health,
+    webhooks,
+    log,
+    initialAdminKey,
+    tick,
+    async listen() {
+      const address = await http.listen({ host: config.server.host, port: config.server.port });
+      if (!o.manualClock) {
+        const t = setInterval(() => {
+          tick().catch((err) => log.error({ err }, "tick failed"));
+        }, 1000);
+        t.unref();
+        timers.push(t);
+      }
+      return address;
+    },
+    async close() {
+      for (const t of timers) clearInterval(t);
+      await http.close();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+import { Command } from "commander";
+import { packageVersion } from "../config/paths.js";
+import { registerAccounts } from "./accounts.js";
+import { registerBlocks } from "./blocks.js";
+import { registerKeys } from "./keys.js";
+import { registerNumber } from "./number.js";
+import { registerServe } from "./serve.js";
+
+const program = new Command()
+  .name("mamori")
+  .description("Mamori: real-time defence against toll fraud and DDoS")
+  .version(packageVersion())
+  .showHelpAfterError();
+
+registerServe(program);
+registerAccounts(program);
+registerBlocks(program);
+registerKeys(program);
+registerNumber(program);
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  process.stderr.write(`mamori: ${(err as Error).message ?? String(err)}\n`);
+  process.exitCode = 1;
+});

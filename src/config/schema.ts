@@ -1,0 +1,85 @@
+import { z } from "zod";
+import { accountPolicySchema } from "../calls/policy.js";
+import { ruleOverridesSchema } from "../calls/rules.js";
+import { isValidTimeZone } from "../core/local-time.js";
+
+/**
+ * The one configuration file (`--config FILE`, YAML), a section per guard. Every key is documented in
+ * the README; an unknown or malformed key stops the start with a message naming it (strict objects).
+ */
+const port = z.number().int().min(0).max(65535);
+
+export const webhookSchema = z
+  .object({
+    url: z.url({ protocol: /^https?$/ }),
+    /** Which events go to this target; all when left out. */
+    events: z.array(z.enum(["alert", "block", "terminate", "block.lift"])).optional(),
+    /** Sent as `Authorization: Bearer …` when set. */
+    token: z.string().min(1).optional(),
+    timeoutMs: z.number().int().positive().max(60_000).default(5000),
+    /** Give up after this many tries (with exponential backoff from 1 s, capped at 10 min). */
+    maxAttempts: z.number().int().positive().max(100).default(12),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    server: z
+      .object({
+        host: z.string().min(1).default("127.0.0.1"),
+        port: port.default(8080),
+        /** Answer bodies larger than this are refused with 413. */
+        bodyLimitBytes: z.number().int().positive().max(10_000_000).default(1_000_000),
+      })
+      .strict()
+      .default({ host: "127.0.0.1", port: 8080, bodyLimitBytes: 1_000_000 }),
+    store: z
+      .object({
+        /** SQLite database file; ":memory:" for a throwaway store. */
+        sqlite: z.string().min(1).default("mamori.db"),
+        /** Decision-log rows older than this many days are deleted (0 keeps them forever). */
+        retentionDays: z.number().int().nonnegative().max(36500).default(90),
+      })
+      .strict()
+      .default({ sqlite: "mamori.db", retentionDays: 90 }),
+    /** Folder of the rule data (risk list, tariffs, holidays); the shipped pack when left out. */
+    rulesDir: z.string().min(1).optional(),
+    logging: z
+      .object({ level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info") })
+      .strict()
+      .default({ level: "info" }),
+    callGuard: z
+      .object({
+        defaultCountry: z
+          .string()
+          .regex(/^[A-Z]{2}$/, "an ISO 3166 two-letter country code such as JP")
+          .default("JP"),
+        defaultTimeZone: z.string().refine(isValidTimeZone, "an IANA time zone such as Asia/Tokyo").default("Asia/Tokyo"),
+        /** Policy for an account the switch names but Mamori does not know. */
+        unknownAccount: z
+          .object({ international: z.enum(["off", "all"]).default("off") })
+          .strict()
+          .default({ international: "off" }),
+        /** Minutes assumed per call to estimate its cost at authorize time. */
+        assumedCallMinutes: z.number().positive().max(600).default(2),
+        alertSuppressMinutes: z.number().nonnegative().max(1440).default(30),
+        ringTimeoutMinutes: z.number().positive().max(1440).default(10),
+        staleCallHours: z.number().positive().max(168).default(24),
+        emergencyNumbers: z.array(z.string().regex(/^\d{2,6}$/)).default([]),
+        /** Deployment-wide rule settings: mode (enforce, report, off) and thresholds per rule. */
+        rules: ruleOverridesSchema.optional(),
+        /** Default caps for accounts that set none. */
+        caps: accountPolicySchema.shape.caps,
+        /** Accounts to load at start (YAML with `accounts: [...]`); API changes are kept in the store. */
+        accountsFile: z.string().min(1).optional(),
+      })
+      .strict()
+      .prefault({}),
+    webhooks: z.array(webhookSchema).default([]),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type WebhookConfig = z.infer<typeof webhookSchema>;
+
+export const accountsFileSchema = z.object({ accounts: z.array(accountPolicySchema) }).strict();

@@ -1,0 +1,25 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { fromLocal, isValidTimeZone, localTime } from "./local-time.js";
+
+test("Tokyo wall clock is UTC+9 with no daylight saving", () => {
+  const t = localTime(Date.UTC(2026, 0, 5, 15, 30), "Asia/Tokyo");
+  assert.deepEqual(t, { weekday: 2, minuteOfDay: 30, date: "2026-01-06", month: "2026-01" });
+});
+
+test("New York changes offset at the DST boundary", () => {
+  assert.equal(localTime(Date.UTC(2026, 2, 8, 6, 59), "America/New_York").minuteOfDay, 1 * 60 + 59);
+  assert.equal(localTime(Date.UTC(2026, 2, 8, 7, 0), "America/New_York").minuteOfDay, 3 * 60);
+});
+
+test("fromLocal inverts localTime", () => {
+  const at = fromLocal(2026, 7, 1, 9, 15, 0, "Asia/Tokyo");
+  assert.equal(at, Date.UTC(2026, 6, 1, 0, 15));
+  const ny = fromLocal(2026, 11, 1, 12, 0, 0, "America/New_York");
+  assert.equal(ny, Date.UTC(2026, 10, 1, 17, 0));
+});
+
+test("unknown zones are recognised as such", () => {
+  assert.equal(isValidTimeZone("Asia/Tokyo"), true);
+  assert.equal(isValidTimeZone("Mars/Olympus"), false);
+});

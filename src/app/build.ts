@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
 import type { FastifyInstance } from "fastify";
-import { pino, type Logger } from "pino";
+import { type Logger, pino } from "pino";
 import { parse as parseYaml } from "yaml";
 import { WebhookDispatcher } from "../adapters/actions/webhook/webhook.js";
-import { KeyRing, newKey } from "../adapters/http/auth.js";
 import { adminRoutes } from "../adapters/http/admin-routes.js";
+import { KeyRing, newKey } from "../adapters/http/auth.js";
 import { callRoutes } from "../adapters/http/calls-routes.js";
 import { buildHttp } from "../adapters/http/server.js";
 import { SqliteStore } from "../adapters/store/sqlite/sqlite-store.js";
@@ -52,7 +52,8 @@ export type App = {
 
 export function loadAccountsFile(path: string) {
   const r = accountsFileSchema.safeParse(parseYaml(readFileSync(path, "utf8")));
-  if (!r.success) throw new Error(`${path}: invalid accounts file\n  - ${describeIssues(r.error.issues).join("\n  - ")}`);
+  if (!r.success)
+    throw new Error(`${path}: invalid accounts file\n  - ${describeIssues(r.error.issues).join("\n  - ")}`);
   return r.data.accounts;
 }
 
@@ -74,7 +75,10 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
       country: cg.defaultCountry,
       timeZone: cg.defaultTimeZone,
       unknownAccount: cg.unknownAccount,
-      caps: { ...shippedDefaults.caps, ...Object.fromEntries(Object.entries(cg.caps ?? {}).filter(([, v]) => v !== undefined)) },
+      caps: {
+        ...shippedDefaults.caps,
+        ...Object.fromEntries(Object.entries(cg.caps ?? {}).filter(([, v]) => v !== undefined)),
+      },
       rules: mergeRuleSettings(defaultRuleSettings, cg.rules),
     },
     assumedCallMinutes: cg.assumedCallMinutes,
@@ -99,7 +103,13 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
   if ((await store.listKeys()).length === 0) {
     const { record, secret } = newKey("initial admin", "admin", now());
     await store.insertKey(record);
-    await store.appendAudit({ at: now(), actor: "mamori", action: "key.create", subject: record.id, detail: { role: "admin", name: record.name } });
+    await store.appendAudit({
+      at: now(),
+      actor: "mamori",
+      action: "key.create",
+      subject: record.id,
+      detail: { role: "admin", name: record.name },
+    });
     initialAdminKey = secret;
   }
 

@@ -1,11 +1,11 @@
 import type { Logger } from "pino";
+import type { WebhookDispatcher, WebhookEvent } from "../adapters/actions/webhook/webhook.js";
+import type { BlockRecord, Store } from "../adapters/store/store.js";
 import type { CallGuard } from "../calls/guard.js";
 import type { AccountPolicy } from "../calls/policy.js";
 import type { Alert, Block, Outcome, Termination, Verdict } from "../calls/verdict.js";
 import type { CallAttempt } from "../core/call-events.js";
 import { MamoriError } from "../core/errors.js";
-import type { WebhookDispatcher, WebhookEvent } from "../adapters/actions/webhook/webhook.js";
-import type { BlockRecord, Store } from "../adapters/store/store.js";
 import type { Metrics } from "./metrics.js";
 import type { StoreHealth } from "./store-health.js";
 
@@ -114,7 +114,11 @@ export class CallService {
     }
     const events: WebhookEvent[] = [
       ...out.alerts.map((a) => alertEvent(a)),
-      ...out.terminations.map((t) => ({ event: "terminate" as const, ...t, at: new Date(t.at).toISOString() })),
+      ...out.terminations.map((t) => ({
+        event: "terminate" as const,
+        ...t,
+        at: new Date(t.at).toISOString(),
+      })),
     ];
     void this.webhooks.enqueue(events, now);
     this.metrics.liveCalls.set(this.guard.liveTotal());
@@ -123,7 +127,13 @@ export class CallService {
 
   // ---- blocks, by people
 
-  async block(account: string, reason: string, until: number | null, actor: string, now: number): Promise<BlockRecord> {
+  async block(
+    account: string,
+    reason: string,
+    until: number | null,
+    actor: string,
+    now: number,
+  ): Promise<BlockRecord> {
     const b: Block = {
       id: "blk-" + now.toString(36) + "-" + Math.random().toString(36).slice(2, 8),
       account,
@@ -145,13 +155,24 @@ export class CallService {
   async lift(id: string, reason: string, actor: string, now: number): Promise<BlockRecord> {
     const existing = await this.store.getBlock(id);
     if (!existing) throw new MamoriError("MAMORI_NOT_FOUND", `no block with id ${id}`);
-    if (existing.liftedAt !== null) throw new MamoriError("MAMORI_CONFLICT", `block ${id} was already lifted`);
+    if (existing.liftedAt !== null)
+      throw new MamoriError("MAMORI_CONFLICT", `block ${id} was already lifted`);
     await this.health.must("lift block", () => this.store.liftBlock(id, actor, reason, now));
     this.guard.liftBlock(id);
     // Another block in force for the account (a longer one) stays in force.
-    for (const b of await this.store.listBlocks({ account: existing.account, activeAt: now })) this.guard.applyBlock(b);
+    for (const b of await this.store.listBlocks({ account: existing.account, activeAt: now }))
+      this.guard.applyBlock(b);
     void this.webhooks.enqueue(
-      [{ event: "block.lift", at: new Date(now).toISOString(), blockId: id, account: existing.account, by: actor, reason }],
+      [
+        {
+          event: "block.lift",
+          at: new Date(now).toISOString(),
+          blockId: id,
+          account: existing.account,
+          by: actor,
+          reason,
+        },
+      ],
       now,
     );
     return { ...existing, liftedAt: now, liftedBy: actor, liftReason: reason };

@@ -35,13 +35,21 @@ export function createMetrics() {
       labelNames: ["rule"] as const,
       registers: [registry],
     }),
-    liveCalls: new Gauge({ name: "mamori_live_calls", help: "Calls allowed and not yet ended", registers: [registry] }),
+    liveCalls: new Gauge({
+      name: "mamori_live_calls",
+      help: "Calls allowed and not yet ended",
+      registers: [registry],
+    }),
     storeDegraded: new Gauge({
       name: "mamori_store_degraded",
       help: "1 while the store refuses writes; decisions continue from memory",
       registers: [registry],
     }),
-    storeErrors: new Counter({ name: "mamori_store_errors_total", help: "Failed store writes", registers: [registry] }),
+    storeErrors: new Counter({
+      name: "mamori_store_errors_total",
+      help: "Failed store writes",
+      registers: [registry],
+    }),
     rejected: new Counter({
       name: "mamori_rejected_requests_total",
       help: "Requests refused at the edge, by error code",

@@ -47,7 +47,10 @@ export class StoreHealth {
       return v;
     } catch (err) {
       this.failed(err, what);
-      throw new MamoriError("MAMORI_STORE_UNAVAILABLE", `the store refused the write (${what}); nothing was changed`);
+      throw new MamoriError(
+        "MAMORI_STORE_UNAVAILABLE",
+        `the store refused the write (${what}); nothing was changed`,
+      );
     }
   }
 

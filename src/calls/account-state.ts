@@ -1,5 +1,5 @@
+import { calendarBounds, localTime } from "../core/local-time.js";
 import { BucketWindow } from "../core/windows.js";
-import { localTime } from "../core/local-time.js";
 import type { ResolvedPolicy } from "./policy.js";
 import type { Block } from "./verdict.js";
 
@@ -15,10 +15,13 @@ export class AccountState {
   readonly attempts = new BucketWindow(1000, 60);
   /** Estimated spend, 1-minute buckets over an hour: cost velocity and the hourly cap. */
   readonly spend = new BucketWindow(60_000, 60);
-  dayKey = "";
+  /** Calendar spend in the account's zone; the bounds of the current day and month save a zone lookup per call. */
   daySpend = 0;
-  monthKey = "";
+  dayStart = 0;
+  dayEnd = -1;
   monthSpend = 0;
+  monthStart = 0;
+  monthEnd = -1;
   /** Calls allowed and not yet ended. */
   live = 0;
   /** International attempts per destination calling code, 1-minute buckets over an hour. */
@@ -84,19 +87,28 @@ export class AccountState {
     return [...found];
   }
 
+  /** Moves the calendar day and month to the ones holding `at`, resetting their spend when they change. */
+  private roll(at: number): void {
+    if (at >= this.dayStart && at < this.dayEnd && at >= this.monthStart && at < this.monthEnd) return;
+    const b = calendarBounds(at, this.policy.timeZone);
+    if (b.dayStart !== this.dayStart) {
+      this.dayStart = b.dayStart;
+      this.daySpend = 0;
+    }
+    this.dayEnd = b.dayEnd;
+    if (b.monthStart !== this.monthStart) {
+      this.monthStart = b.monthStart;
+      this.monthSpend = 0;
+    }
+    this.monthEnd = b.monthEnd;
+  }
+
   /** Adds estimated spend at `at`, keeping the calendar day and month of the account's zone. */
   addSpend(at: number, amount: number): void {
     if (amount === 0) return;
     this.spend.add(at, amount);
-    const t = localTime(at, this.policy.timeZone);
-    if (t.date !== this.dayKey) {
-      this.dayKey = t.date;
-      this.daySpend = 0;
-    }
-    if (t.month !== this.monthKey) {
-      this.monthKey = t.month;
-      this.monthSpend = 0;
-    }
+    if (at < this.dayStart) return; // a late event from an earlier day: the rolling window has it
+    this.roll(at);
     this.daySpend = Math.max(0, this.daySpend + amount);
     this.monthSpend = Math.max(0, this.monthSpend + amount);
   }
@@ -105,17 +117,17 @@ export class AccountState {
   correctSpend(attemptAt: number, endAt: number, delta: number): void {
     if (delta === 0) return;
     if (!this.spend.add(attemptAt, delta)) this.spend.add(endAt, delta);
-    const t = localTime(attemptAt, this.policy.timeZone);
-    if (t.date === this.dayKey) this.daySpend = Math.max(0, this.daySpend + delta);
-    if (t.month === this.monthKey) this.monthSpend = Math.max(0, this.monthSpend + delta);
+    if (attemptAt >= this.dayStart && attemptAt < this.dayEnd) this.daySpend = Math.max(0, this.daySpend + delta);
+    if (attemptAt >= this.monthStart && attemptAt < this.monthEnd)
+      this.monthSpend = Math.max(0, this.monthSpend + delta);
   }
 
   spendToday(at: number): number {
-    return localTime(at, this.policy.timeZone).date === this.dayKey ? this.daySpend : 0;
+    return at >= this.dayStart && at < this.dayEnd ? this.daySpend : 0;
   }
 
   spendThisMonth(at: number): number {
-    return localTime(at, this.policy.timeZone).month === this.monthKey ? this.monthSpend : 0;
+    return at >= this.monthStart && at < this.monthEnd ? this.monthSpend : 0;
   }
 
   /** True when `at` falls outside the account's business hours or on one of its holidays. */

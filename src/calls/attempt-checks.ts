@@ -2,7 +2,7 @@ import type { Finding } from "../core/findings.js";
 import { BucketWindow } from "../core/windows.js";
 import type { AccountState } from "./account-state.js";
 import type { NumberInfo } from "./number-info.js";
-import { ruleCatalogue, type RuleId, type RuleSettings } from "./rules.js";
+import { type RuleId, type RuleSettings, ruleCatalogue } from "./rules.js";
 
 /**
  * The detectors that look at one call attempt against what the account has done so far. Each is a pure
@@ -102,11 +102,16 @@ export function checkInternational(ctx: AttemptContext): void {
   const code = number.countryCallingCode;
 
   if (number.risk && enabled(rules, "high-risk-destination")) {
-    raise(ctx, "high-risk-destination", `+${number.risk.prefix} is a high-risk destination: ${number.risk.reason}`, {
-      to: "+" + number.e164,
-      prefix: number.risk.prefix,
-      level: number.risk.level,
-    });
+    raise(
+      ctx,
+      "high-risk-destination",
+      `+${number.risk.prefix} is a high-risk destination: ${number.risk.reason}`,
+      {
+        to: "+" + number.e164,
+        prefix: number.risk.prefix,
+        level: number.risk.level,
+      },
+    );
   }
 
   if (enabled(rules, "destination-burst")) {
@@ -119,7 +124,12 @@ export function checkInternational(ctx: AttemptContext): void {
         ctx,
         "destination-burst",
         `${perMinute} calls to +${code} in a minute and ${perHour} in an hour (limits ${s.perMinute} and ${s.perHour})`,
-        { destination: "+" + code, perMinute, perHour, limits: { perMinute: s.perMinute, perHour: s.perHour } },
+        {
+          destination: "+" + code,
+          perMinute,
+          perHour,
+          limits: { perMinute: s.perMinute, perHour: s.perHour },
+        },
       );
   }
 
@@ -197,7 +207,12 @@ function makeDayWindow(): BucketWindow {
 }
 
 /** Counts an international attempt into the windows the detectors read (allowed or not). */
-export function countInternational(state: AccountState, at: number, number: NumberInfo, offHours: boolean): void {
+export function countInternational(
+  state: AccountState,
+  at: number,
+  number: NumberInfo,
+  offHours: boolean,
+): void {
   state.destinationWindow(number.countryCallingCode).add(at, 1);
   state.rememberNumber(number.e164, at);
   if (number.risk && offHours) {

@@ -27,14 +27,26 @@ describe("policy rules", () => {
 
   test("unknown accounts get the shipped default: no international calls", () => {
     const g = makeGuard();
-    const v = g.authorize({ type: "call.attempt", at: tokyo(2026, 11, 24, 10), callId: "x", account: "who", to: "+12125551234" });
+    const v = g.authorize({
+      type: "call.attempt",
+      at: tokyo(2026, 11, 24, 10),
+      callId: "x",
+      account: "who",
+      to: "+12125551234",
+    });
     assert.equal(v.decision, "deny");
     assert.equal(v.reasons[0]?.rule, "international-barred");
   });
 
   test("Japanese PBX dialling: outside-line 0 then 010 232 … is international to Sierra Leone", () => {
     const g = makeGuard([{ id: "pbx", outsideLinePrefix: "0", international: { mode: "off" } }]);
-    const v = g.authorize({ type: "call.attempt", at: tokyo(2026, 11, 24, 10), callId: "p", account: "pbx", to: "001023276123456" });
+    const v = g.authorize({
+      type: "call.attempt",
+      at: tokyo(2026, 11, 24, 10),
+      callId: "p",
+      account: "pbx",
+      to: "001023276123456",
+    });
     assert.equal(v.decision, "deny");
     assert.equal(v.number?.country, "SL");
   });
@@ -51,15 +63,27 @@ describe("policy rules", () => {
     const g = makeGuard([{ id: "a", ...intlAll, caps: { concurrentCalls: 1 } }]);
     const at = tokyo(2026, 11, 24, 10);
     g.authorize({ type: "call.attempt", at, callId: "busy", account: "a", to: "0312345678" });
-    assert.equal(g.authorize({ type: "call.attempt", at, callId: "e", account: "a", to: "119" }).decision, "allow");
-    assert.equal(g.authorize({ type: "call.attempt", at, callId: "e2", account: "a", to: "110" }).decision, "allow");
+    assert.equal(
+      g.authorize({ type: "call.attempt", at, callId: "e", account: "a", to: "119" }).decision,
+      "allow",
+    );
+    assert.equal(
+      g.authorize({ type: "call.attempt", at, callId: "e2", account: "a", to: "110" }).decision,
+      "allow",
+    );
   });
 
   test("a switch asking twice about one call gets the same answer, counted once", () => {
     const g = makeGuard([{ id: "a", ...intlAll, caps: { concurrentCalls: 1 } }]);
     const at = tokyo(2026, 11, 24, 10);
     const first = g.authorize({ type: "call.attempt", at, callId: "same", account: "a", to: "0312345678" });
-    const again = g.authorize({ type: "call.attempt", at: at + 100, callId: "same", account: "a", to: "0312345678" });
+    const again = g.authorize({
+      type: "call.attempt",
+      at: at + 100,
+      callId: "same",
+      account: "a",
+      to: "0312345678",
+    });
     assert.equal(first.decision, "allow");
     assert.equal(again.decision, "allow");
     assert.equal(again.repeat, true);
@@ -72,24 +96,43 @@ describe("caps", () => {
     const g = makeGuard([{ id: "a", ...intlAll, caps: { concurrentCalls: 3 } }]);
     const at = tokyo(2026, 11, 24, 10);
     for (let i = 0; i < 3; i++)
-      assert.equal(g.authorize({ type: "call.attempt", at, callId: `c${i}`, account: "a", to: "0312345678" }).decision, "allow");
+      assert.equal(
+        g.authorize({ type: "call.attempt", at, callId: `c${i}`, account: "a", to: "0312345678" }).decision,
+        "allow",
+      );
     const over = g.authorize({ type: "call.attempt", at, callId: "c3", account: "a", to: "0312345678" });
     assert.equal(over.decision, "deny");
     assert.equal(over.reasons[0]?.rule, "concurrent-calls");
     g.hangup({ type: "call.hangup", at: at + 1000, callId: "c0" });
-    assert.equal(g.authorize({ type: "call.attempt", at: at + 2000, callId: "c4", account: "a", to: "0312345678" }).decision, "allow");
+    assert.equal(
+      g.authorize({ type: "call.attempt", at: at + 2000, callId: "c4", account: "a", to: "0312345678" })
+        .decision,
+      "allow",
+    );
   });
 
   test("calls per second", () => {
     const g = makeGuard([{ id: "a", ...intlAll, caps: { callsPerSecond: 2, concurrentCalls: 100 } }]);
     const at = tokyo(2026, 11, 24, 10);
-    const d = [0, 1, 2].map((i) => g.authorize({ type: "call.attempt", at: at + i, callId: `s${i}`, account: "a", to: "0312345678" }));
-    assert.deepEqual(d.map((v) => v.decision), ["allow", "allow", "deny"]);
+    const d = [0, 1, 2].map((i) =>
+      g.authorize({ type: "call.attempt", at: at + i, callId: `s${i}`, account: "a", to: "0312345678" }),
+    );
+    assert.deepEqual(
+      d.map((v) => v.decision),
+      ["allow", "allow", "deny"],
+    );
     assert.equal(d[2]?.reasons[0]?.rule, "calls-per-second");
   });
 
   test("spend cap per day refuses calls once the estimated day's spend would pass it", () => {
-    const g = makeGuard([{ id: "a", ...intlAll, caps: { spendPerDay: 1000, spendPerHour: 1e9, spendPerMonth: 1e9 }, rules: { "cost-velocity": { mode: "off" } } }]);
+    const g = makeGuard([
+      {
+        id: "a",
+        ...intlAll,
+        caps: { spendPerDay: 1000, spendPerHour: 1e9, spendPerMonth: 1e9 },
+        rules: { "cost-velocity": { mode: "off" } },
+      },
+    ]);
     let at = tokyo(2026, 11, 24, 10);
     let denied: Verdict | undefined;
     for (let i = 0; i < 20 && !denied; i++) {
@@ -122,10 +165,19 @@ describe("detectors", () => {
   });
 
   test("sequential numbers in one range are blocked", () => {
-    const g = makeGuard([{ id: "a", ...intlAll, rules: { "cost-velocity": { mode: "off" }, "destination-burst": { mode: "off" } } }]);
+    const g = makeGuard([
+      {
+        id: "a",
+        ...intlAll,
+        rules: { "cost-velocity": { mode: "off" }, "destination-burst": { mode: "off" } },
+      },
+    ]);
     const at = tokyo(2026, 11, 24, 11);
     const vs = [1, 2, 3, 4, 5].map((i) => placeCall(g, "a", `+2327600000${i}`, at + i * MIN, 20));
-    assert.deepEqual(vs.map((v) => v.decision), ["allow", "allow", "allow", "allow", "deny"]);
+    assert.deepEqual(
+      vs.map((v) => v.decision),
+      ["allow", "allow", "allow", "allow", "deny"],
+    );
     assert.equal(vs[4]?.reasons[0]?.rule, "sequential-numbers");
   });
 
@@ -134,7 +186,10 @@ describe("detectors", () => {
     const at = tokyo(2026, 11, 24, 11);
     const vs = Array.from({ length: 6 }, (_, i) => placeCall(g, "a", "+12125551234", at + i * 5 * MIN, 30));
     assert.ok(vs.every((v) => v.decision === "allow"));
-    assert.equal(vs[5]?.alerts.some((a) => a.rule === "repeated-number"), true);
+    assert.equal(
+      vs[5]?.alerts.some((a) => a.rule === "repeated-number"),
+      true,
+    );
   });
 
   test("first call to a new country alerts once the account has a history", () => {
@@ -145,13 +200,22 @@ describe("detectors", () => {
     assert.equal(us.alerts.length, 0);
     const fr = placeCall(g, "a", "+33142685300", at + MIN);
     assert.equal(fr.decision, "allow");
-    assert.deepEqual(fr.alerts.map((x) => x.rule), ["new-country"]);
+    assert.deepEqual(
+      fr.alerts.map((x) => x.rule),
+      ["new-country"],
+    );
     assert.equal(fr.learnedCountry, "FR");
     assert.equal(placeCall(g, "a", "+33142685301", at + 2 * MIN).alerts.length, 0);
   });
 
   test("report-only mode: the rule is recorded as what it would have done, and the call goes through", () => {
-    const g = makeGuard([{ id: "a", ...intlAll, rules: { "cost-velocity": { mode: "report" }, "high-risk-destination": { mode: "off" } } }]);
+    const g = makeGuard([
+      {
+        id: "a",
+        ...intlAll,
+        rules: { "cost-velocity": { mode: "report" }, "high-risk-destination": { mode: "off" } },
+      },
+    ]);
     const at = tokyo(2026, 11, 24, 11);
     placeCall(g, "a", "+881612345678", at, 30);
     const v = placeCall(g, "a", "+881612345999", at + 30_000, 30);
@@ -162,7 +226,13 @@ describe("detectors", () => {
   });
 
   test("a block expires by itself", () => {
-    const g = makeGuard([{ id: "a", ...intlAll, rules: { "sequential-numbers": { blockMinutes: 60 }, "cost-velocity": { mode: "off" } } }]);
+    const g = makeGuard([
+      {
+        id: "a",
+        ...intlAll,
+        rules: { "sequential-numbers": { blockMinutes: 60 }, "cost-velocity": { mode: "off" } },
+      },
+    ]);
     const at = tokyo(2026, 11, 24, 11);
     for (let i = 1; i <= 5; i++) placeCall(g, "a", `+2327600000${i}`, at + i * MIN, 20);
     assert.ok(g.activeBlock("a", at + 10 * MIN));
@@ -187,7 +257,14 @@ describe("live calls", () => {
   });
 
   test("a live call's cost cap ends a domestic-rate call that runs up cost", () => {
-    const g = makeGuard([{ id: "a", ...intlAll, caps: { maxInternationalCallSeconds: 0 }, rules: { "live-cost-cap": { maxCallCost: 500 } } }]);
+    const g = makeGuard([
+      {
+        id: "a",
+        ...intlAll,
+        caps: { maxInternationalCallSeconds: 0 },
+        rules: { "live-cost-cap": { maxCallCost: 500 } },
+      },
+    ]);
     const at = tokyo(2026, 11, 24, 11);
     g.authorize({ type: "call.attempt", at, callId: "sat", account: "a", to: "+881612345678" });
     g.answer({ type: "call.answer", at, callId: "sat" });
@@ -262,7 +339,10 @@ describe("scenarios", () => {
       if (dow === 0 || dow === 6) continue;
       for (let i = 0; i < 60; i++) {
         const at = tokyo(2026, 11, 2 + day, 9) + Math.floor(r() * 8 * 60) * MIN;
-        const to = r() < 0.5 ? `003${Math.floor(10_000_000 + r() * 89_999_999)}` : `0090${Math.floor(10_000_000 + r() * 89_999_999)}`;
+        const to =
+          r() < 0.5
+            ? `003${Math.floor(10_000_000 + r() * 89_999_999)}`
+            : `0090${Math.floor(10_000_000 + r() * 89_999_999)}`;
         const v = placeCall(g, "office", to, at, 30 + Math.floor(r() * 300));
         if (v.decision === "deny") denials.push(v);
       }
@@ -273,7 +353,10 @@ describe("scenarios", () => {
         for (const a of v.alerts) if (a.severity === "critical") critical.push(a.rule);
       }
     }
-    assert.deepEqual(denials.map((d) => d.reasons), []);
+    assert.deepEqual(
+      denials.map((d) => d.reasons),
+      [],
+    );
     assert.deepEqual(critical, []);
   });
 });

@@ -1,14 +1,20 @@
 import type { CallAnswer, CallAttempt, CallHangup } from "../core/call-events.js";
 import type { Finding } from "../core/findings.js";
 import { AccountState } from "./account-state.js";
-import { checkCaps, checkInternational, checkSpendCaps, countInternational, raise } from "./attempt-checks.js";
+import {
+  checkCaps,
+  checkInternational,
+  checkSpendCaps,
+  countInternational,
+  raise,
+} from "./attempt-checks.js";
 import { effectiveRemedy, resolveFindings } from "./decide.js";
 import { emergencyNumbersFor } from "./emergency.js";
 import { checkLiveCall, type LiveCall } from "./live-checks.js";
 import type { NumberInfo } from "./number-info.js";
 import { classifyNumber, type NumberingData } from "./numbering.js";
 import { type AccountPolicy, type PolicyDefaults, type ResolvedPolicy, resolvePolicy } from "./policy.js";
-import { ruleCatalogue, type RuleId } from "./rules.js";
+import { type RuleId, ruleCatalogue } from "./rules.js";
 import type { Alert, Block, Outcome, Termination, Verdict } from "./verdict.js";
 
 /**
@@ -159,8 +165,7 @@ export class CallGuard {
     const s = this.stateFor(a.account, a.at);
     if (a.at > s.lastEventAt) s.lastEventAt = a.at;
     const policy = s.policy;
-    const digits = a.to.replace(/[^\d]/g, "");
-    if (digits.length > 0 && digits.length <= 4 && this.emergencyFor(policy.country).has(digits)) {
+    if (a.to.length <= 8 && this.emergencyFor(policy.country).has(a.to.replace(/[^\d]/g, ""))) {
       return this.admit(a, s, undefined, 0, [], emptyRes);
     }
 
@@ -199,11 +204,16 @@ export class CallGuard {
         !policy.allowedCountries.has(number.country ?? "") &&
         policy.rules["country-not-allowed"].mode !== "off"
       ) {
-        raise(ctx, "country-not-allowed", `calls to ${number.country ?? "+" + number.countryCallingCode} are not on this account's allow-list`, {
-          to: "+" + number.e164,
-          country: number.country,
-          allowed: [...policy.allowedCountries],
-        });
+        raise(
+          ctx,
+          "country-not-allowed",
+          `calls to ${number.country ?? "+" + number.countryCallingCode} are not on this account's allow-list`,
+          {
+            to: "+" + number.e164,
+            country: number.country,
+            allowed: [...policy.allowedCountries],
+          },
+        );
       }
     }
     checkCaps(ctx);
@@ -241,7 +251,11 @@ export class CallGuard {
     const answered = call.answeredAt !== undefined || billsec > 0;
     const cost = answered ? call.perCall + (call.perMinute * billsec) / 60 : 0;
     if (s) s.correctSpend(call.attemptAt, e.at, cost - call.estimate);
-    return { alerts: [], terminations: [], ended: { callId: call.callId, account: call.account, billsec, cost } };
+    return {
+      alerts: [],
+      terminations: [],
+      ended: { callId: call.callId, account: call.account, billsec, cost },
+    };
   }
 
   /**
@@ -271,16 +285,25 @@ export class CallGuard {
         const mode = s.policy.rules[f.rule as RuleId]?.mode ?? "enforce";
         if (mode === "enforce") {
           call.terminated = true;
-          terminations.push({ at: now, callId: call.callId, account: call.account, rule: f.rule, message: f.message });
+          terminations.push({
+            at: now,
+            callId: call.callId,
+            account: call.account,
+            rule: f.rule,
+            message: f.message,
+          });
         }
-        alerts.push(this.alertFrom(f, call.account, call.callId, mode === "enforce" ? "terminate" : "report"));
+        alerts.push(
+          this.alertFrom(f, call.account, call.callId, mode === "enforce" ? "terminate" : "report"),
+        );
       }
     }
     this.forgetBefore(this.denied, now - REPEAT_MS, (v) => v.at);
     this.forgetBefore(this.ended, now - REPEAT_MS, (t) => t);
     for (const [id, s] of this.states) {
       if (s.block && s.block.until !== null && s.block.until <= now) s.block = undefined;
-      if (!s.policy.known && s.live === 0 && !s.block && now - s.lastEventAt > 2 * 60 * MINUTE) this.states.delete(id);
+      if (!s.policy.known && s.live === 0 && !s.block && now - s.lastEventAt > 2 * 60 * MINUTE)
+        this.states.delete(id);
     }
     return { alerts, terminations };
   }
@@ -299,7 +322,8 @@ export class CallGuard {
     this.stats.denied++;
     let block: Block | undefined;
     if (res.block) {
-      const minutes = (s.policy.rules[res.block.rule as RuleId] as { blockMinutes?: number }).blockMinutes ?? 1440;
+      const minutes =
+        (s.policy.rules[res.block.rule as RuleId] as { blockMinutes?: number }).blockMinutes ?? 1440;
       block = {
         id: this.opts.newId?.("block") ?? `blk-${a.at.toString(36)}-${(this.seq++).toString(36)}`,
         account: a.account,
@@ -411,13 +435,24 @@ export class CallGuard {
       if (!causedBlock && last !== undefined && a.at - last < this.suppressMs && a.at >= last) continue;
       s.lastAlertAt.set(f.rule, a.at);
       const decision =
-        mode === "report" && remedy !== "alert" ? "report" : causedBlock ? "block" : outcome === "block" ? "deny" : outcome;
+        mode === "report" && remedy !== "alert"
+          ? "report"
+          : causedBlock
+            ? "block"
+            : outcome === "block"
+              ? "deny"
+              : outcome;
       alerts.push(this.alertFrom(f, a.account, a.callId, decision));
     }
     return alerts;
   }
 
-  private alertFrom(f: Finding, account: string, callId: string | undefined, decision: Alert["decision"]): Alert {
+  private alertFrom(
+    f: Finding,
+    account: string,
+    callId: string | undefined,
+    decision: Alert["decision"],
+  ): Alert {
     return {
       at: f.at,
       rule: f.rule,
@@ -444,9 +479,7 @@ export class CallGuard {
   }
 
   private dialContext(p: ResolvedPolicy) {
-    return p.outsideLinePrefix === undefined
-      ? { country: p.country }
-      : { country: p.country, outsideLinePrefix: p.outsideLinePrefix };
+    return p.dial;
   }
 
   private holidaysOf(p: ResolvedPolicy): ReadonlySet<string> | undefined {

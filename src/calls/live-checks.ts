@@ -32,12 +32,17 @@ export function checkLiveCall(call: LiveCall, s: AccountState, now: number, find
   const ctx = { at: now, state: s, findings };
   const maxSeconds = s.policy.caps.maxInternationalCallSeconds;
   if (call.international && rules["max-duration"].mode !== "off" && maxSeconds > 0 && seconds > maxSeconds) {
-    raise(ctx, "max-duration", `international call up for ${Math.round(seconds)} s, longer than ${maxSeconds} s`, {
-      callId: call.callId,
-      to: call.e164 === undefined ? undefined : "+" + call.e164,
-      seconds: Math.round(seconds),
-      limit: maxSeconds,
-    });
+    raise(
+      ctx,
+      "max-duration",
+      `international call up for ${Math.round(seconds)} s, longer than ${maxSeconds} s`,
+      {
+        callId: call.callId,
+        to: call.e164 === undefined ? undefined : "+" + call.e164,
+        seconds: Math.round(seconds),
+        limit: maxSeconds,
+      },
+    );
     return;
   }
   const cost = call.perCall + (call.perMinute * seconds) / 60;

@@ -1,6 +1,13 @@
 import { z } from "zod";
 import { isValidTimeZone } from "../core/local-time.js";
-import { defaultRuleSettings, mergeRuleSettings, type RuleOverrides, ruleOverridesSchema, type RuleSettings } from "./rules.js";
+import type { DialContext } from "./number-info.js";
+import {
+  defaultRuleSettings,
+  mergeRuleSettings,
+  type RuleOverrides,
+  type RuleSettings,
+  ruleOverridesSchema,
+} from "./rules.js";
 
 /**
  * An account's policy: the same schema in the YAML accounts file and in `PUT /v1/accounts/{id}`.
@@ -26,11 +33,11 @@ export const accountPolicySchema = z
     id: accountIdSchema,
     name: z.string().max(200).optional(),
     country: countryCode.optional(),
-    timeZone: z
+    timeZone: z.string().refine(isValidTimeZone, "an IANA time zone name such as Asia/Tokyo").optional(),
+    outsideLinePrefix: z
       .string()
-      .refine(isValidTimeZone, "an IANA time zone name such as Asia/Tokyo")
+      .regex(/^\d{1,2}$/, "one or two digits such as 0")
       .optional(),
-    outsideLinePrefix: z.string().regex(/^\d{1,2}$/, "one or two digits such as 0").optional(),
     businessHours: z
       .object({
         days: z.array(z.enum(weekdays)).max(7),
@@ -125,6 +132,8 @@ export type ResolvedPolicy = {
   readonly country: string;
   readonly timeZone: string;
   readonly outsideLinePrefix: string | undefined;
+  /** How this account's users dial, as the numbering code wants it (built once). */
+  readonly dial: DialContext;
   /** Bit i set when weekday i (0 = Sunday) is a business day. */
   readonly businessDays: number;
   readonly businessStart: number;
@@ -154,6 +163,10 @@ export function resolvePolicy(
     country: policy?.country ?? defaults.country,
     timeZone: policy?.timeZone ?? defaults.timeZone,
     outsideLinePrefix: policy?.outsideLinePrefix,
+    dial:
+      policy?.outsideLinePrefix === undefined
+        ? { country: policy?.country ?? defaults.country }
+        : { country: policy?.country ?? defaults.country, outsideLinePrefix: policy.outsideLinePrefix },
     businessDays: days,
     businessStart: toMinutes(hours.start),
     businessEnd: toMinutes(hours.end),

@@ -24,17 +24,19 @@ export const ruleSettingsSchema = z
     "calls-per-second": z.object({ mode }).strict(),
     "calls-per-minute": z.object({ mode }).strict(),
     "concurrent-calls": z.object({ mode }).strict(),
-    "destination-burst": z
-      .object({ mode, perMinute: count, perHour: count, blockMinutes: minutes })
-      .strict(),
+    "destination-burst": z.object({ mode, perMinute: count, perHour: count, blockMinutes: minutes }).strict(),
     "repeated-number": z.object({ mode, count, windowMinutes: minutes }).strict(),
-    "sequential-numbers": z.object({ mode, distinct: count, windowMinutes: minutes, blockMinutes: minutes }).strict(),
+    "sequential-numbers": z
+      .object({ mode, distinct: count, windowMinutes: minutes, blockMinutes: minutes })
+      .strict(),
     "cost-velocity": z
       .object({ mode, per5Minutes: money, per15Minutes: money, per60Minutes: money, blockMinutes: minutes })
       .strict(),
     "spend-cap": z.object({ mode }).strict(),
     "new-country": z.object({ mode, learningDays: z.number().int().nonnegative().max(3650) }).strict(),
-    "off-hours-risk": z.object({ mode, calls: count, windowMinutes: minutes, blockMinutes: minutes }).strict(),
+    "off-hours-risk": z
+      .object({ mode, calls: count, windowMinutes: minutes, blockMinutes: minutes })
+      .strict(),
     "max-duration": z.object({ mode }).strict(),
     "live-cost-cap": z.object({ mode, maxCallCost: money }).strict(),
   })
@@ -45,7 +47,9 @@ export type RuleId = keyof RuleSettings;
 
 /** A partial override of the rule settings, as a config file or an account policy gives it. */
 export const ruleOverridesSchema = z
-  .object(Object.fromEntries(Object.entries(ruleSettingsSchema.shape).map(([k, v]) => [k, v.partial().optional()])))
+  .object(
+    Object.fromEntries(Object.entries(ruleSettingsSchema.shape).map(([k, v]) => [k, v.partial().optional()])),
+  )
   .strict() as unknown as z.ZodType<RuleOverrides>;
 export type RuleOverrides = { [K in RuleId]?: Partial<RuleSettings[K]> | undefined };
 
@@ -189,7 +193,10 @@ export const defaultRuleSettings: RuleSettings = {
 };
 
 /** Layers overrides onto settings, rule by rule; later layers win. */
-export function mergeRuleSettings(base: RuleSettings, ...layers: (RuleOverrides | undefined)[]): RuleSettings {
+export function mergeRuleSettings(
+  base: RuleSettings,
+  ...layers: (RuleOverrides | undefined)[]
+): RuleSettings {
   const out = { ...base } as Record<string, unknown>;
   for (const layer of layers) {
     if (!layer) continue;

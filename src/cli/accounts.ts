@@ -45,11 +45,21 @@ export function registerAccounts(program: Command): void {
     .description("create or replace accounts from a YAML or JSON file (one policy, or `accounts: [...]`)")
     .action(async (file: string, _o, c: Command) => {
       const doc = parseYaml(readFileSync(file, "utf8")) as unknown;
-      const list = Array.isArray((doc as { accounts?: unknown })?.accounts) ? (doc as { accounts: unknown[] }).accounts : [doc];
+      const list = Array.isArray((doc as { accounts?: unknown })?.accounts)
+        ? (doc as { accounts: unknown[] }).accounts
+        : [doc];
       for (const [i, p] of list.entries()) {
         const r = accountPolicySchema.safeParse(p);
-        if (!r.success) throw new Error(`${file}: account #${i + 1}:\n  - ${describeIssues(r.error.issues).join("\n  - ")}`);
-        const out = (await api(apiTarget(conn(c)), "PUT", `/v1/accounts/${encodeURIComponent(r.data.id)}`, r.data)) as {
+        if (!r.success)
+          throw new Error(
+            `${file}: account #${i + 1}:\n  - ${describeIssues(r.error.issues).join("\n  - ")}`,
+          );
+        const out = (await api(
+          apiTarget(conn(c)),
+          "PUT",
+          `/v1/accounts/${encodeURIComponent(r.data.id)}`,
+          r.data,
+        )) as {
           result: string;
         };
         process.stdout.write(`${r.data.id}: ${out.result}\n`);

@@ -35,7 +35,9 @@ export async function api(t: ApiTarget, method: string, path: string, body?: unk
       signal: AbortSignal.timeout(10_000),
     });
   } catch (e) {
-    throw new Error(`cannot reach Mamori at ${t.url} (${(e as Error).message}); is \`mamori serve\` running? Set --url or MAMORI_URL`);
+    throw new Error(
+      `cannot reach Mamori at ${t.url} (${(e as Error).message}); is \`mamori serve\` running? Set --url or MAMORI_URL`,
+    );
   }
   const text = await res.text();
   let parsed: unknown = text;

@@ -23,8 +23,18 @@ export function registerBlocks(program: Command): void {
       const q = new URLSearchParams();
       if (!o.all) q.set("active", "true");
       if (o.account) q.set("account", o.account);
-      const r = (await api(apiTarget(conn(c)), "GET", `/v1/blocks?${q}`)) as { blocks: Record<string, unknown>[] };
-      print(r.blocks, Boolean(conn(c).json), ["id", "account", "rule", "createdAt", "until", "active", "reason"]);
+      const r = (await api(apiTarget(conn(c)), "GET", `/v1/blocks?${q}`)) as {
+        blocks: Record<string, unknown>[];
+      };
+      print(r.blocks, Boolean(conn(c).json), [
+        "id",
+        "account",
+        "rule",
+        "createdAt",
+        "until",
+        "active",
+        "reason",
+      ]);
     });
 
   cmd
@@ -43,6 +53,9 @@ export function registerBlocks(program: Command): void {
     .description("lift a block")
     .requiredOption("--reason <text>", "why (goes to the audit log)")
     .action(async (id: string, o: { reason: string }, c: Command) => {
-      print(await api(apiTarget(conn(c)), "DELETE", `/v1/blocks/${encodeURIComponent(id)}`, { reason: o.reason }), true);
+      print(
+        await api(apiTarget(conn(c)), "DELETE", `/v1/blocks/${encodeURIComponent(id)}`, { reason: o.reason }),
+        true,
+      );
     });
 }

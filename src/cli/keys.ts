@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { newKey } from "../adapters/http/auth.js";
 import { SqliteStore } from "../adapters/store/sqlite/sqlite-store.js";
-import { roles, type Role } from "../adapters/store/store.js";
+import { type Role, roles } from "../adapters/store/store.js";
 import { print } from "./output.js";
 
 /**
@@ -20,12 +20,19 @@ export function registerKeys(program: Command): void {
     .requiredOption("--name <name>", "who or what uses it")
     .option("--db <file>", "SQLite database (default mamori.db, env MAMORI_DB)")
     .action(async (o: { role: string; name: string; db?: string }) => {
-      if (!(roles as readonly string[]).includes(o.role)) throw new Error(`--role must be one of ${roles.join(", ")}`);
+      if (!(roles as readonly string[]).includes(o.role))
+        throw new Error(`--role must be one of ${roles.join(", ")}`);
       const store = new SqliteStore(dbOf(o));
       try {
         const { record, secret } = newKey(o.name, o.role as Role, Date.now());
         await store.insertKey(record);
-        await store.appendAudit({ at: Date.now(), actor: "cli", action: "key.create", subject: record.id, detail: { role: record.role, name: record.name } });
+        await store.appendAudit({
+          at: Date.now(),
+          actor: "cli",
+          action: "key.create",
+          subject: record.id,
+          detail: { role: record.role, name: record.name },
+        });
         process.stdout.write(`${record.id} ${record.role} ${record.name}\n${secret}\n`);
       } finally {
         await store.close();
@@ -61,7 +68,13 @@ export function registerKeys(program: Command): void {
       const store = new SqliteStore(dbOf(o));
       try {
         if (!(await store.revokeKey(id, Date.now()))) throw new Error(`no active key ${id}`);
-        await store.appendAudit({ at: Date.now(), actor: "cli", action: "key.revoke", subject: id, detail: {} });
+        await store.appendAudit({
+          at: Date.now(),
+          actor: "cli",
+          action: "key.revoke",
+          subject: id,
+          detail: {},
+        });
         process.stdout.write(`${id}: revoked\n`);
       } finally {
         await store.close();

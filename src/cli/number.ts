@@ -14,7 +14,9 @@ export function registerNumber(program: Command): void {
     .option("--json", "print JSON")
     .action((num: string, o: { country: string; outsideLine?: string; rules?: string; json?: boolean }) => {
       const data = loadNumberingData(o.rules ?? shippedRulesDir());
-      const ctx = o.outsideLine ? { country: o.country.toUpperCase(), outsideLinePrefix: o.outsideLine } : { country: o.country.toUpperCase() };
+      const ctx = o.outsideLine
+        ? { country: o.country.toUpperCase(), outsideLinePrefix: o.outsideLine }
+        : { country: o.country.toUpperCase() };
       const r = classifyNumber(num, ctx, data);
       if (!r.ok) {
         process.stderr.write(`${num}: ${r.error.message} (${r.error.code})\n`);
@@ -32,7 +34,13 @@ export function registerNumber(program: Command): void {
         international: n.international,
         risk: n.risk ? { level: n.risk.level, prefix: "+" + n.risk.prefix, reason: n.risk.reason } : null,
         rate: n.rate
-          ? { prefix: "+" + n.rate.prefix, perMinute: n.rate.perMinute, perCall: n.rate.perCall, currency: data.currency, description: n.rate.description }
+          ? {
+              prefix: "+" + n.rate.prefix,
+              perMinute: n.rate.perMinute,
+              perCall: n.rate.perCall,
+              currency: data.currency,
+              description: n.rate.description,
+            }
           : null,
       };
       if (o.json) {

@@ -22,7 +22,10 @@ export const errorCatalogue = {
     status: 503,
     hint: "The store cannot be written (disk full, read-only, locked). Fix the store; GET /health shows its state.",
   },
-  MAMORI_INTERNAL: { status: 500, hint: "An unexpected error; the log has the details under the request id." },
+  MAMORI_INTERNAL: {
+    status: 500,
+    hint: "An unexpected error; the log has the details under the request id.",
+  },
 } as const;
 
 export type ErrorCode = keyof typeof errorCatalogue;

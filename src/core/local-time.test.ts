@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { fromLocal, isValidTimeZone, localTime } from "./local-time.js";
+import { calendarBounds, fromLocal, isValidTimeZone, localTime } from "./local-time.js";
 
 test("Tokyo wall clock is UTC+9 with no daylight saving", () => {
   const t = localTime(Date.UTC(2026, 0, 5, 15, 30), "Asia/Tokyo");
@@ -22,4 +22,12 @@ test("fromLocal inverts localTime", () => {
 test("unknown zones are recognised as such", () => {
   assert.equal(isValidTimeZone("Asia/Tokyo"), true);
   assert.equal(isValidTimeZone("Mars/Olympus"), false);
+});
+
+test("calendar bounds of a Tokyo day and month", () => {
+  const b = calendarBounds(Date.UTC(2026, 1, 28, 20), "Asia/Tokyo"); // 1 March 05:00 in Tokyo
+  assert.equal(b.dayStart, Date.UTC(2026, 1, 28, 15));
+  assert.equal(b.dayEnd, Date.UTC(2026, 2, 1, 15));
+  assert.equal(b.monthStart, Date.UTC(2026, 1, 28, 15));
+  assert.equal(b.monthEnd, Date.UTC(2026, 2, 31, 15));
 });

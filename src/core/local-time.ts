@@ -106,3 +106,22 @@ export function fromLocal(
   const second = guess - zoneOffsetMs(first, timeZone);
   return Math.min(first, second);
 }
+
+/** Epoch bounds of the local calendar day and month that hold `at` in `timeZone`. */
+export function calendarBounds(
+  at: number,
+  timeZone: string,
+): { dayStart: number; dayEnd: number; monthStart: number; monthEnd: number } {
+  const wall = new Date(at + zoneOffsetMs(at, timeZone));
+  const y = wall.getUTCFullYear();
+  const m = wall.getUTCMonth() + 1;
+  const d = wall.getUTCDate();
+  const next = new Date(Date.UTC(y, m - 1, d + 1));
+  const nextMonth = new Date(Date.UTC(y, m, 1));
+  return {
+    dayStart: fromLocal(y, m, d, 0, 0, 0, timeZone),
+    dayEnd: fromLocal(next.getUTCFullYear(), next.getUTCMonth() + 1, next.getUTCDate(), 0, 0, 0, timeZone),
+    monthStart: fromLocal(y, m, 1, 0, 0, 0, timeZone),
+    monthEnd: fromLocal(nextMonth.getUTCFullYear(), nextMonth.getUTCMonth() + 1, 1, 0, 0, 0, timeZone),
+  };
+}

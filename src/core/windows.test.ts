@@ -42,9 +42,7 @@ test("property: the window sum equals an exact sum over the buckets it covers", 
         for (const e of sorted) w.add(e.t, e.v);
         const last = sorted.at(-1)?.t ?? 0;
         const n = Math.floor(last / 1000);
-        const exact = sorted
-          .filter((e) => Math.floor(e.t / 1000) > n - 20)
-          .reduce((s, e) => s + e.v, 0);
+        const exact = sorted.filter((e) => Math.floor(e.t / 1000) > n - 20).reduce((s, e) => s + e.v, 0);
         assert.equal(w.sum(last), exact);
       },
     ),

@@ -2,14 +2,15 @@ import { z } from "zod";
 import type { CallService } from "../../app/call-service.js";
 import { accountIdSchema, accountPolicySchema } from "../../calls/policy.js";
 import { MamoriError } from "../../core/errors.js";
-import { newKey } from "./auth.js";
+import { type Role, roles, type Store } from "../store/store.js";
 import type { KeyRing } from "./auth.js";
+import { newKey } from "./auth.js";
 import type { TimeSource } from "./calls-routes.js";
 import type { AnyRoute } from "./route-table.js";
-import { type Role, roles, type Store } from "../store/store.js";
 
 /** Accounts, blocks, alerts, the decision and audit logs, and API keys. */
-const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
+const iso = (ms: number | null | undefined) =>
+  ms === null || ms === undefined ? null : new Date(ms).toISOString();
 const limit = z.coerce.number().int().min(1).max(1000).default(100);
 const since = z.iso.datetime({ offset: true }).transform((s) => Date.parse(s));
 const idParams = z.object({ id: z.string().min(1).max(200) }).strict();
@@ -19,7 +20,13 @@ const blockBody = z
   .object({
     account: accountIdSchema,
     reason: z.string().min(3).max(500).describe("why, for the audit log and the customer"),
-    minutes: z.number().int().positive().max(525_600).optional().describe("how long; until lifted when left out"),
+    minutes: z
+      .number()
+      .int()
+      .positive()
+      .max(525_600)
+      .optional()
+      .describe("how long; until lifted when left out"),
   })
   .strict();
 
@@ -80,9 +87,11 @@ export function adminRoutes(calls: CallService, store: Store, keys: KeyRing, now
       body: accountPolicySchema.omit({ id: true }).extend({ id: accountIdSchema.optional() }),
       handler: async ({ params, body, key }, _req, reply) => {
         if (body.id !== undefined && body.id !== params.id)
-          throw new MamoriError("MAMORI_BAD_REQUEST", `body.id "${body.id}" differs from the path's "${params.id}"`, [
-            { path: "body.id", message: "must equal the id in the path, or be left out" },
-          ]);
+          throw new MamoriError(
+            "MAMORI_BAD_REQUEST",
+            `body.id "${body.id}" differs from the path's "${params.id}"`,
+            [{ path: "body.id", message: "must equal the id in the path, or be left out" }],
+          );
         const policy = accountPolicySchema.parse({ ...body, id: params.id });
         const r = await calls.putAccount(policy, key?.id ?? "?", now());
         reply.code(r === "created" ? 201 : 200);
@@ -156,7 +165,13 @@ export function adminRoutes(calls: CallService, store: Store, keys: KeyRing, now
       body: blockBody,
       handler: async ({ body, key }, _req, reply) => {
         const t = now();
-        const b = await calls.block(body.account, body.reason, body.minutes ? t + body.minutes * 60_000 : null, key?.id ?? "?", t);
+        const b = await calls.block(
+          body.account,
+          body.reason,
+          body.minutes ? t + body.minutes * 60_000 : null,
+          key?.id ?? "?",
+          t,
+        );
         reply.code(201);
         return blockJson(b, t);
       },
@@ -217,7 +232,9 @@ export function adminRoutes(calls: CallService, store: Store, keys: KeyRing, now
           limit,
         })
         .strict(),
-      handler: async ({ query }) => ({ entries: (await store.listAudit(query)).map((e) => ({ ...e, at: iso(e.at) })) }),
+      handler: async ({ query }) => ({
+        entries: (await store.listAudit(query)).map((e) => ({ ...e, at: iso(e.at) })),
+      }),
     },
     {
       method: "GET",
@@ -265,12 +282,19 @@ export function adminRoutes(calls: CallService, store: Store, keys: KeyRing, now
       role: "admin",
       params: idParams,
       handler: async ({ params, key }) => {
-        if (params.id === key?.id) throw new MamoriError("MAMORI_CONFLICT", "a key cannot revoke itself; use another admin key");
+        if (params.id === key?.id)
+          throw new MamoriError("MAMORI_CONFLICT", "a key cannot revoke itself; use another admin key");
         const t = now();
         if (!(await store.revokeKey(params.id, t)))
           throw new MamoriError("MAMORI_NOT_FOUND", `no active key ${params.id}`);
         keys.forget();
-        await store.appendAudit({ at: t, actor: key?.id ?? "?", action: "key.revoke", subject: params.id, detail: {} });
+        await store.appendAudit({
+          at: t,
+          actor: key?.id ?? "?",
+          action: "key.revoke",
+          subject: params.id,
+          detail: {},
+        });
         return { revoked: params.id };
       },
     },

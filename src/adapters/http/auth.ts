@@ -38,20 +38,22 @@ export class KeyRing {
     let secret = apiKeyHeader;
     if (!secret && header) {
       const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-      if (!m) throw new MamoriError("MAMORI_UNAUTHENTICATED", "the Authorization header must be 'Bearer <key>'");
+      if (!m)
+        throw new MamoriError("MAMORI_UNAUTHENTICATED", "the Authorization header must be 'Bearer <key>'");
       secret = m[1];
     }
     if (!secret) throw new MamoriError("MAMORI_UNAUTHENTICATED", "this route needs an API key");
-    const hash = hashKey(secret);
+    // Cached by the secret itself: hashing it on every call would cost more than the decision.
     const now = Date.now();
-    const hit = this.cache.get(hash);
+    const hit = this.cache.get(secret);
     let key = hit && now - hit.at < CACHE_MS ? hit.key : undefined;
     if (key === undefined) {
-      key = (await this.store.keyByHash(hash)) ?? null;
+      key = (await this.store.keyByHash(hashKey(secret))) ?? null;
       if (this.cache.size > 10_000) this.cache.clear();
-      this.cache.set(hash, { key, at: now });
+      this.cache.set(secret, { key, at: now });
     }
-    if (!key || key.revokedAt !== null) throw new MamoriError("MAMORI_UNAUTHENTICATED", "unknown or revoked API key");
+    if (!key || key.revokedAt !== null)
+      throw new MamoriError("MAMORI_UNAUTHENTICATED", "unknown or revoked API key");
     return key;
   }
 

@@ -1,8 +1,8 @@
 import { z } from "zod";
+import type { CallService } from "../../app/call-service.js";
 import { accountIdSchema } from "../../calls/policy.js";
 import type { Verdict } from "../../calls/verdict.js";
 import { MamoriError } from "../../core/errors.js";
-import type { CallService } from "../../app/call-service.js";
 import type { AnyRoute } from "./route-table.js";
 
 /** The switch-facing routes: authorize a call, report its answer and hang-up. */
@@ -22,7 +22,11 @@ export const authorizeBody = z
 const callEventBody = z
   .object({
     at: isoTime.optional(),
-    billsec: z.number().nonnegative().max(31 * 86_400).optional(),
+    billsec: z
+      .number()
+      .nonnegative()
+      .max(31 * 86_400)
+      .optional(),
     cause: z.string().max(128).optional(),
     account: accountIdSchema.optional(),
   })
@@ -62,7 +66,12 @@ export function verdictBody(v: Verdict & { stored: boolean }, blockedUntil: numb
         }
       : null,
     estimatedCost: Math.round(v.estimatedCost * 100) / 100,
-    blockedUntil: blockedUntil === undefined ? undefined : blockedUntil === null ? null : new Date(blockedUntil).toISOString(),
+    blockedUntil:
+      blockedUntil === undefined
+        ? undefined
+        : blockedUntil === null
+          ? null
+          : new Date(blockedUntil).toISOString(),
     alerts: v.alerts.map((a) => ({ rule: a.rule, severity: a.severity, message: a.message })),
     repeat: v.repeat,
     stored: v.stored,
@@ -94,7 +103,8 @@ export function callRoutes(calls: CallService, now: TimeSource): AnyRoute[] {
     {
       method: "POST",
       url: "/v1/calls/authorize",
-      summary: "May this call proceed? Answers allow or deny with the reasons (JSON, or one line with Accept: text/plain)",
+      summary:
+        "May this call proceed? Answers allow or deny with the reasons (JSON, or one line with Accept: text/plain)",
       tags: ["calls"],
       role: "switch",
       body: authorizeBody,
@@ -103,7 +113,8 @@ export function callRoutes(calls: CallService, now: TimeSource): AnyRoute[] {
       handler: async ({ body, key }, req, reply) => {
         const { v, blockedUntil } = await decide(body, key?.role);
         const accept = req.headers.accept ?? "";
-        if (accept.startsWith("text/plain")) return reply.type("text/plain; charset=utf-8").send(verdictText(v));
+        if (accept.startsWith("text/plain"))
+          return reply.type("text/plain; charset=utf-8").send(verdictText(v));
         return verdictBody(v, blockedUntil);
       },
     },
@@ -149,4 +160,3 @@ export function callRoutes(calls: CallService, now: TimeSource): AnyRoute[] {
     },
   ];
 }
-

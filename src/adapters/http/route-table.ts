@@ -35,7 +35,10 @@ export function parseInput<T extends z.ZodType>(schema: T, value: unknown, where
   if (r.success) return r.data;
   const details = r.error.issues.map((i) => ({
     path: [where, ...i.path.map(String)].join("."),
-    message: i.code === "unrecognized_keys" ? `unknown field${i.keys.length > 1 ? "s" : ""} ${i.keys.join(", ")}` : i.message,
+    message:
+      i.code === "unrecognized_keys"
+        ? `unknown field${i.keys.length > 1 ? "s" : ""} ${i.keys.join(", ")}`
+        : i.message,
   }));
   throw new MamoriError(
     "MAMORI_BAD_REQUEST",
@@ -89,7 +92,12 @@ export function openApiDocument(routes: readonly AnyRoute[], version: string): R
       if (!schema) continue;
       const js = toSchema(schema, "input") as { properties?: Record<string, unknown>; required?: string[] };
       for (const [name, s] of Object.entries(js.properties ?? {}))
-        parameters.push({ name, in: where, required: where === "path" || (js.required ?? []).includes(name), schema: s });
+        parameters.push({
+          name,
+          in: where,
+          required: where === "path" || (js.required ?? []).includes(name),
+          schema: s,
+        });
     }
     const op: Record<string, unknown> = {
       summary: r.summary,

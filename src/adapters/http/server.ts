@@ -1,8 +1,8 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { z } from "zod";
-import { errorCatalogue, type ErrorCode, MamoriError } from "../../core/errors.js";
 import type { Metrics } from "../../app/metrics.js";
+import { type ErrorCode, errorCatalogue, MamoriError } from "../../core/errors.js";
 import { allows, type KeyRing } from "./auth.js";
 import { type AnyRoute, openApiDocument, registerRoutes } from "./route-table.js";
 
@@ -49,7 +49,11 @@ export function buildHttp(opts: HttpOptions): FastifyInstance {
       code = err.code;
       message = err.message;
       details = err.details;
-    } else if (e.code === "FST_ERR_CTP_INVALID_JSON_BODY" || e.code === "FST_ERR_CTP_EMPTY_JSON_BODY" || err instanceof SyntaxError) {
+    } else if (
+      e.code === "FST_ERR_CTP_INVALID_JSON_BODY" ||
+      e.code === "FST_ERR_CTP_EMPTY_JSON_BODY" ||
+      err instanceof SyntaxError
+    ) {
       code = "MAMORI_BAD_JSON";
       message = `the body is not valid JSON: ${e.message}`;
     } else if (e.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
@@ -67,12 +71,17 @@ export function buildHttp(opts: HttpOptions): FastifyInstance {
       req.log.error({ err, reqId: req.id }, "unhandled error");
     }
     opts.metrics.rejected.inc({ code });
-    reply.code(errorCatalogue[code].status).type("application/json").send(errorBody(code, message, details));
+    reply
+      .code(errorCatalogue[code].status)
+      .type("application/json")
+      .send(errorBody(code, message, details));
   });
 
   app.setNotFoundHandler((req, reply) => {
     opts.metrics.rejected.inc({ code: "MAMORI_ROUTE_NOT_FOUND" });
-    reply.code(404).send(errorBody("MAMORI_ROUTE_NOT_FOUND", `no route ${req.method} ${req.url.split("?")[0]}`));
+    reply
+      .code(404)
+      .send(errorBody("MAMORI_ROUTE_NOT_FOUND", `no route ${req.method} ${req.url.split("?")[0]}`));
   });
 
   const system: AnyRoute[] = [
@@ -114,7 +123,10 @@ export function buildHttp(opts: HttpOptions): FastifyInstance {
     },
     (key, need) => {
       if (!allows(key.role, need))
-        throw new MamoriError("MAMORI_FORBIDDEN", `this route needs the ${need} role; key ${key.id} has ${key.role}`);
+        throw new MamoriError(
+          "MAMORI_FORBIDDEN",
+          `this route needs the ${need} role; key ${key.id} has ${key.role}`,
+        );
     },
   );
   return app;

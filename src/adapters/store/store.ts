@@ -117,7 +117,9 @@ export interface Store {
   liftBlock(id: string, actor: string, reason: string, at: number): Promise<boolean>;
 
   appendAudit(entry: Omit<AuditEntry, "id">): Promise<void>;
-  listAudit(filter: Page & { actor?: string | undefined; subject?: string | undefined }): Promise<AuditEntry[]>;
+  listAudit(
+    filter: Page & { actor?: string | undefined; subject?: string | undefined },
+  ): Promise<AuditEntry[]>;
 
   insertKey(key: ApiKeyRecord): Promise<void>;
   keyByHash(hash: string): Promise<ApiKeyRecord | undefined>;

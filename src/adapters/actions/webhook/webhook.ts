@@ -44,7 +44,8 @@ export class WebhookDispatcher {
     const items: { target: string; body: string }[] = [];
     for (const e of events) {
       const body = JSON.stringify(e);
-      for (const t of this.targets) if (!t.events || t.events.includes(e.event)) items.push({ target: t.url, body });
+      for (const t of this.targets)
+        if (!t.events || t.events.includes(e.event)) items.push({ target: t.url, body });
     }
     try {
       await this.store.enqueueDeliveries(items, now);
@@ -106,7 +107,10 @@ export class WebhookDispatcher {
   /** Returns undefined on success, the reason otherwise. */
   private async send(target: string, body: string): Promise<string | undefined> {
     const cfg = this.byUrl.get(target);
-    const headers: Record<string, string> = { "content-type": "application/json", "user-agent": "mamori-webhook" };
+    const headers: Record<string, string> = {
+      "content-type": "application/json",
+      "user-agent": "mamori-webhook",
+    };
     if (cfg?.token) headers.authorization = `Bearer ${cfg.token}`;
     try {
       const res = await this.fetchImpl(target, {

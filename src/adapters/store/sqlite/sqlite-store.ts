@@ -27,13 +27,47 @@ type Row = Record<string, unknown>;
 
 const json = (v: unknown): string => JSON.stringify(v ?? null);
 const parse = <T>(s: unknown): T => JSON.parse(String(s)) as T;
+const MAX_BATCH = 512;
+
+type CallOp =
+  | { readonly type: "verdict"; readonly v: Verdict }
+  | { readonly type: "answer"; readonly callId: string; readonly at: number }
+  | {
+      readonly type: "hangup";
+      readonly callId: string;
+      readonly at: number;
+      readonly billsec: number;
+      readonly cost: number;
+    };
+
+type Queued = { readonly op: CallOp; readonly resolve: () => void; readonly reject: (e: unknown) => void };
+
 const limitOf = (p: Page): number => Math.min(Math.max(p.limit ?? 100, 1), 1000);
+
+/** Builds a WHERE clause from the filters that are set. */
+class Where {
+  readonly parts: string[] = [];
+  readonly args: unknown[] = [];
+  add(condition: string, ...values: unknown[]): this {
+    if (values.every((v) => v !== undefined)) {
+      this.parts.push(condition);
+      this.args.push(...values);
+    }
+    return this;
+  }
+  get sql(): string {
+    return this.parts.length ? "WHERE " + this.parts.join(" AND ") : "";
+  }
+}
 
 export class SqliteStore implements Store {
   readonly kind = "sqlite";
   readonly db: Database.Database;
   private readonly st;
-  private readonly verdictTx: Database.Transaction<(v: Verdict) => void>;
+  private readonly batchTx: Database.Transaction<(ops: readonly CallOp[]) => void>;
+  /** Call-path writes waiting for the next group commit. */
+  private queue: Queued[] = [];
+  private flushScheduled = false;
 
   constructor(path: string) {
     this.db = new Database(path);
@@ -48,7 +82,9 @@ export class SqliteStore implements Store {
         `INSERT OR REPLACE INTO calls (call_id, account, at, dialled, e164, country, international, decision, reasons, estimated_cost)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
-      answer: db.prepare("UPDATE calls SET answered_at = ? WHERE call_id = ? AND answered_at IS NULL AND ended_at IS NULL"),
+      answer: db.prepare(
+        "UPDATE calls SET answered_at = ? WHERE call_id = ? AND answered_at IS NULL AND ended_at IS NULL",
+      ),
       hangup: db.prepare(
         "UPDATE calls SET ended_at = ?, billsec = ?, cost = ? WHERE call_id = ? AND ended_at IS NULL",
       ),
@@ -63,7 +99,9 @@ export class SqliteStore implements Store {
       ),
       audit: db.prepare("INSERT INTO audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)"),
     };
-    this.verdictTx = db.transaction((v: Verdict) => this.writeVerdict(v));
+    this.batchTx = db.transaction((ops: readonly CallOp[]) => {
+      for (const op of ops) this.apply(op);
+    });
   }
 
   private migrate(): void {
@@ -79,6 +117,7 @@ export class SqliteStore implements Store {
   // ---- accounts
 
   async listAccounts(): Promise<AccountPolicy[]> {
+    this.flush();
     return this.db
       .prepare("SELECT policy FROM accounts ORDER BY id")
       .all()
@@ -86,11 +125,13 @@ export class SqliteStore implements Store {
   }
 
   async getAccount(id: string): Promise<AccountPolicy | undefined> {
+    this.flush();
     const r = this.db.prepare("SELECT policy FROM accounts WHERE id = ?").get(id) as Row | undefined;
     return r ? parse<AccountPolicy>(r.policy) : undefined;
   }
 
   async putAccount(policy: AccountPolicy, actor: string, at: number): Promise<"created" | "updated"> {
+    this.flush();
     return this.db.transaction(() => {
       const existed = this.db.prepare("SELECT 1 FROM accounts WHERE id = ?").get(policy.id) !== undefined;
       this.db
@@ -98,12 +139,19 @@ export class SqliteStore implements Store {
           "INSERT INTO accounts (id, policy, updated_at) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET policy = excluded.policy, updated_at = excluded.updated_at",
         )
         .run(policy.id, json(policy), at);
-      this.st.audit.run(at, actor, existed ? "account.update" : "account.create", policy.id, json({ policy }));
+      this.st.audit.run(
+        at,
+        actor,
+        existed ? "account.update" : "account.create",
+        policy.id,
+        json({ policy }),
+      );
       return existed ? ("updated" as const) : ("created" as const);
     })();
   }
 
   async deleteAccount(id: string, actor: string, at: number): Promise<boolean> {
+    this.flush();
     return this.db.transaction(() => {
       const n = this.db.prepare("DELETE FROM accounts WHERE id = ?").run(id).changes;
       if (n > 0) this.st.audit.run(at, actor, "account.delete", id, "{}");
@@ -131,27 +179,74 @@ export class SqliteStore implements Store {
     for (const a of v.alerts) this.insertAlert(a, "calls");
     if (v.block) {
       this.insertBlockRow(v.block);
-      this.st.audit.run(v.at, "engine", "block.create", v.account, json({ blockId: v.block.id, rule: v.block.rule, reason: v.block.reason, until: v.block.until }));
+      this.st.audit.run(
+        v.at,
+        "engine",
+        "block.create",
+        v.account,
+        json({ blockId: v.block.id, rule: v.block.rule, reason: v.block.reason, until: v.block.until }),
+      );
     }
   }
 
+  /*
+   * Group commit. On this kind of disk one commit costs tens of microseconds whatever it holds, so the
+   * call path (decisions, answers, hang-ups) queues its writes and commits them together at the end of
+   * the event-loop turn (or every MAX_BATCH rows). Each caller's promise resolves only after the commit
+   * that holds its row, so a decision is still stored before the switch hears it; under load many
+   * decisions share one commit. Measured in bench/: ~65 µs per decision alone, ~12 µs in batches of 100.
+   */
+  private enqueue(op: CallOp): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ op, resolve, reject });
+      if (this.queue.length >= MAX_BATCH) this.flush();
+      else if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(this.flushSoon);
+      }
+    });
+  }
+
+  private readonly flushSoon = (): void => {
+    this.flushScheduled = false;
+    this.flush();
+  };
+
+  /** Commits what is queued now. Other writes call it first, so they never overtake a queued decision. */
+  flush(): void {
+    if (this.queue.length === 0) return;
+    const batch = this.queue;
+    this.queue = [];
+    try {
+      this.batchTx(batch.map((q) => q.op));
+    } catch (err) {
+      for (const q of batch) q.reject(err);
+      return;
+    }
+    for (const q of batch) q.resolve();
+  }
+
+  private apply(op: CallOp): void {
+    if (op.type === "verdict") this.writeVerdict(op.v);
+    else if (op.type === "answer") this.st.answer.run(op.at, op.callId);
+    else this.st.hangup.run(op.at, op.billsec, op.cost, op.callId);
+  }
 
   async recordVerdict(v: Verdict): Promise<void> {
     if (v.repeat) return;
-    // A plain allow is one row: skip the transaction wrapper, which costs more than the insert.
-    if (v.alerts.length === 0 && !v.block && !v.learnedCountry) this.writeVerdict(v);
-    else this.verdictTx(v);
+    return this.enqueue({ type: "verdict", v });
   }
 
   async recordAnswer(callId: string, at: number): Promise<void> {
-    this.st.answer.run(at, callId);
+    return this.enqueue({ type: "answer", callId, at });
   }
 
   async recordHangup(callId: string, at: number, billsec: number, cost: number): Promise<void> {
-    this.st.hangup.run(at, billsec, cost, callId);
+    return this.enqueue({ type: "hangup", callId, at, billsec, cost });
   }
 
   async openCalls(since: number): Promise<CallRow[]> {
+    this.flush();
     return this.db
       .prepare("SELECT * FROM calls WHERE ended_at IS NULL AND decision = 'allow' AND at >= ? ORDER BY at")
       .all(since)
@@ -159,24 +254,28 @@ export class SqliteStore implements Store {
   }
 
   async listCalls(f: CallFilter): Promise<CallRow[]> {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (f.account !== undefined) (where.push("account = ?"), args.push(f.account));
-    if (f.decision !== undefined) (where.push("decision = ?"), args.push(f.decision));
-    if (f.since !== undefined) (where.push("at >= ?"), args.push(f.since));
-    if (f.before !== undefined) (where.push("at < ?"), args.push(f.before));
-    const sql = `SELECT * FROM calls ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY at DESC LIMIT ?`;
+    this.flush();
+    const w = new Where();
+    w.add("account = ?", f.account);
+    w.add("decision = ?", f.decision);
+    w.add("at >= ?", f.since);
+    w.add("at < ?", f.before);
+    const sql = `SELECT * FROM calls ${w.sql} ORDER BY at DESC LIMIT ?`;
     return this.db
       .prepare(sql)
-      .all(...args, limitOf(f))
+      .all(...w.args, limitOf(f))
       .map((r) => callRow(r as Row));
   }
 
   async pruneCalls(before: number): Promise<number> {
-    return this.db.prepare("DELETE FROM calls WHERE at < ? AND (ended_at IS NOT NULL OR decision = 'deny')").run(before).changes;
+    this.flush();
+    return this.db
+      .prepare("DELETE FROM calls WHERE at < ? AND (ended_at IS NOT NULL OR decision = 'deny')")
+      .run(before).changes;
   }
 
   async seenCountries(): Promise<{ account: string; country: string; firstAt: number }[]> {
+    this.flush();
     return this.db
       .prepare("SELECT account, country, first_at FROM seen_countries")
       .all()
@@ -204,22 +303,23 @@ export class SqliteStore implements Store {
   }
 
   async insertAlerts(alerts: readonly Alert[], guard: Guard): Promise<number[]> {
+    this.flush();
     return this.db.transaction(() => alerts.map((a) => this.insertAlert(a, guard)))();
   }
 
   async listAlerts(f: AlertFilter): Promise<StoredAlert[]> {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (f.account !== undefined) (where.push("account = ?"), args.push(f.account));
-    if (f.rule !== undefined) (where.push("rule = ?"), args.push(f.rule));
-    if (f.severity !== undefined) (where.push("severity = ?"), args.push(f.severity));
-    if (f.guard !== undefined) (where.push("guard = ?"), args.push(f.guard));
-    if (f.since !== undefined) (where.push("at >= ?"), args.push(f.since));
-    if (f.before !== undefined) (where.push("id < ?"), args.push(f.before));
-    const sql = `SELECT * FROM alerts ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY id DESC LIMIT ?`;
+    this.flush();
+    const w = new Where();
+    w.add("account = ?", f.account);
+    w.add("rule = ?", f.rule);
+    w.add("severity = ?", f.severity);
+    w.add("guard = ?", f.guard);
+    w.add("at >= ?", f.since);
+    w.add("id < ?", f.before);
+    const sql = `SELECT * FROM alerts ${w.sql} ORDER BY id DESC LIMIT ?`;
     return this.db
       .prepare(sql)
-      .all(...args, limitOf(f))
+      .all(...w.args, limitOf(f))
       .map((r) => {
         const x = r as Row;
         return {
@@ -240,41 +340,59 @@ export class SqliteStore implements Store {
   // ---- blocks
 
   private insertBlockRow(b: Block): void {
-    this.st.insertBlock.run(b.id, b.account, b.scope, b.createdAt, b.until, b.rule, b.reason, json(b.evidence), b.createdBy);
+    this.st.insertBlock.run(
+      b.id,
+      b.account,
+      b.scope,
+      b.createdAt,
+      b.until,
+      b.rule,
+      b.reason,
+      json(b.evidence),
+      b.createdBy,
+    );
   }
 
   async insertBlock(b: Block): Promise<void> {
+    this.flush();
     this.db.transaction(() => {
       this.insertBlockRow(b);
-      this.st.audit.run(b.createdAt, b.createdBy, "block.create", b.account, json({ blockId: b.id, rule: b.rule, reason: b.reason, until: b.until }));
+      this.st.audit.run(
+        b.createdAt,
+        b.createdBy,
+        "block.create",
+        b.account,
+        json({ blockId: b.id, rule: b.rule, reason: b.reason, until: b.until }),
+      );
     })();
   }
 
   async getBlock(id: string): Promise<BlockRecord | undefined> {
+    this.flush();
     const r = this.db.prepare("SELECT * FROM blocks WHERE id = ?").get(id) as Row | undefined;
     return r ? blockRow(r) : undefined;
   }
 
   async listBlocks(f: BlockFilter): Promise<BlockRecord[]> {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (f.account !== undefined) (where.push("account = ?"), args.push(f.account));
-    if (f.activeAt !== undefined) {
-      where.push("lifted_at IS NULL AND created_at <= ? AND (until IS NULL OR until > ?)");
-      args.push(f.activeAt, f.activeAt);
-    }
-    if (f.before !== undefined) (where.push("created_at < ?"), args.push(f.before));
-    const sql = `SELECT * FROM blocks ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY created_at DESC LIMIT ?`;
+    this.flush();
+    const w = new Where();
+    w.add("account = ?", f.account);
+    w.add("lifted_at IS NULL AND created_at <= ? AND (until IS NULL OR until > ?)", f.activeAt, f.activeAt);
+    w.add("created_at < ?", f.before);
+    const sql = `SELECT * FROM blocks ${w.sql} ORDER BY created_at DESC LIMIT ?`;
     return this.db
       .prepare(sql)
-      .all(...args, limitOf(f))
+      .all(...w.args, limitOf(f))
       .map((r) => blockRow(r as Row));
   }
 
   async liftBlock(id: string, actor: string, reason: string, at: number): Promise<boolean> {
+    this.flush();
     return this.db.transaction(() => {
       const n = this.db
-        .prepare("UPDATE blocks SET lifted_at = ?, lifted_by = ?, lift_reason = ? WHERE id = ? AND lifted_at IS NULL")
+        .prepare(
+          "UPDATE blocks SET lifted_at = ?, lifted_by = ?, lift_reason = ? WHERE id = ? AND lifted_at IS NULL",
+        )
         .run(at, actor, reason, id).changes;
       if (n > 0) {
         const b = this.db.prepare("SELECT account FROM blocks WHERE id = ?").get(id) as Row;
@@ -287,19 +405,22 @@ export class SqliteStore implements Store {
   // ---- audit
 
   async appendAudit(e: Omit<AuditEntry, "id">): Promise<void> {
+    this.flush();
     this.st.audit.run(e.at, e.actor, e.action, e.subject, json(e.detail));
   }
 
-  async listAudit(f: Page & { actor?: string | undefined; subject?: string | undefined }): Promise<AuditEntry[]> {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (f.actor !== undefined) (where.push("actor = ?"), args.push(f.actor));
-    if (f.subject !== undefined) (where.push("subject = ?"), args.push(f.subject));
-    if (f.before !== undefined) (where.push("id < ?"), args.push(f.before));
-    const sql = `SELECT * FROM audit ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY id DESC LIMIT ?`;
+  async listAudit(
+    f: Page & { actor?: string | undefined; subject?: string | undefined },
+  ): Promise<AuditEntry[]> {
+    this.flush();
+    const w = new Where();
+    w.add("actor = ?", f.actor);
+    w.add("subject = ?", f.subject);
+    w.add("id < ?", f.before);
+    const sql = `SELECT * FROM audit ${w.sql} ORDER BY id DESC LIMIT ?`;
     return this.db
       .prepare(sql)
-      .all(...args, limitOf(f))
+      .all(...w.args, limitOf(f))
       .map((r) => {
         const x = r as Row;
         return {
@@ -316,17 +437,22 @@ export class SqliteStore implements Store {
   // ---- keys
 
   async insertKey(k: ApiKeyRecord): Promise<void> {
+    this.flush();
     this.db
-      .prepare("INSERT INTO api_keys (id, name, role, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)")
+      .prepare(
+        "INSERT INTO api_keys (id, name, role, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)",
+      )
       .run(k.id, k.name, k.role, k.hash, k.createdAt, k.revokedAt);
   }
 
   async keyByHash(hash: string): Promise<ApiKeyRecord | undefined> {
+    this.flush();
     const r = this.db.prepare("SELECT * FROM api_keys WHERE hash = ?").get(hash) as Row | undefined;
     return r ? keyRow(r) : undefined;
   }
 
   async listKeys(): Promise<ApiKeyRecord[]> {
+    this.flush();
     return this.db
       .prepare("SELECT * FROM api_keys ORDER BY created_at")
       .all()
@@ -334,36 +460,60 @@ export class SqliteStore implements Store {
   }
 
   async revokeKey(id: string, at: number): Promise<boolean> {
-    return this.db.prepare("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL").run(at, id).changes > 0;
+    this.flush();
+    return (
+      this.db.prepare("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL").run(at, id)
+        .changes > 0
+    );
   }
 
   // ---- webhook outbox
 
   async enqueueDeliveries(items: readonly { target: string; body: string }[], at: number): Promise<void> {
+    this.flush();
     if (items.length === 0) return;
-    const ins = this.db.prepare("INSERT INTO deliveries (target, body, next_at, created_at) VALUES (?, ?, ?, ?)");
+    const ins = this.db.prepare(
+      "INSERT INTO deliveries (target, body, next_at, created_at) VALUES (?, ?, ?, ?)",
+    );
     this.db.transaction(() => {
       for (const i of items) ins.run(i.target, i.body, at, at);
     })();
   }
 
   async dueDeliveries(at: number, limit: number): Promise<Delivery[]> {
+    this.flush();
     return this.db
-      .prepare("SELECT id, target, body, attempts, next_at FROM deliveries WHERE state = 'pending' AND next_at <= ? ORDER BY next_at LIMIT ?")
+      .prepare(
+        "SELECT id, target, body, attempts, next_at FROM deliveries WHERE state = 'pending' AND next_at <= ? ORDER BY next_at LIMIT ?",
+      )
       .all(at, limit)
       .map((r) => {
         const x = r as Row;
-        return { id: Number(x.id), target: String(x.target), body: String(x.body), attempts: Number(x.attempts), nextAt: Number(x.next_at) };
+        return {
+          id: Number(x.id),
+          target: String(x.target),
+          body: String(x.body),
+          attempts: Number(x.attempts),
+          nextAt: Number(x.next_at),
+        };
       });
   }
 
   async markDelivered(id: number): Promise<void> {
-    this.db.prepare("UPDATE deliveries SET state = 'delivered', attempts = attempts + 1 WHERE id = ?").run(id);
+    this.flush();
+    this.db
+      .prepare("UPDATE deliveries SET state = 'delivered', attempts = attempts + 1 WHERE id = ?")
+      .run(id);
   }
 
   async markRetry(id: number, nextAt: number | null, error: string): Promise<void> {
+    this.flush();
     if (nextAt === null)
-      this.db.prepare("UPDATE deliveries SET state = 'failed', attempts = attempts + 1, last_error = ? WHERE id = ?").run(error, id);
+      this.db
+        .prepare(
+          "UPDATE deliveries SET state = 'failed', attempts = attempts + 1, last_error = ? WHERE id = ?",
+        )
+        .run(error, id);
     else
       this.db
         .prepare("UPDATE deliveries SET attempts = attempts + 1, next_at = ?, last_error = ? WHERE id = ?")
@@ -371,11 +521,16 @@ export class SqliteStore implements Store {
   }
 
   async probeWrite(at: number): Promise<void> {
-    this.db.prepare("INSERT INTO health (id, at) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET at = excluded.at").run(at);
+    this.flush();
+    this.db
+      .prepare("INSERT INTO health (id, at) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET at = excluded.at")
+      .run(at);
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    this.flush();
+    this.db.close();
   }
 }
 

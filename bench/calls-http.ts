@@ -1,0 +1,99 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { mamoriCommand, tempDir } from "../test/support/mamori-process.js";
+import { repoRoot } from "../test/support/paths.js";
+import { openLoop } from "./lib/open-loop.js";
+import { run, startProcess } from "./lib/processes.js";
+import { fmt, machine } from "./lib/stats.js";
+
+/**
+ * Decisions per second over HTTP with keep-alive, from wrk on the same machine, next to a bare Fastify
+ * route answering a constant (the anchor, same run); then p50/p99 at a fixed 10,000 decisions/s from an
+ * open-loop generator. Both servers are separate processes; loopback only; every run is bounded in time.
+ */
+const ACCOUNTS = 1000;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+
+const wrkScript = `
+local n = 0
+local prefix = tostring(math.random(1, 1000000000))
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer " .. (os.getenv("BENCH_KEY") or "")
+request = function()
+  n = n + 1
+  local m = n % 20
+  local to
+  if m < 14 then to = "03" .. (10000000 + (n * 7919) % 89999999)
+  elseif m < 19 then to = "+1212" .. (1000000 + (n * 104729) % 8999999)
+  else to = "+23276" .. (100000 + (n * 31) % 899999) end
+  local body = '{"callId":"w' .. prefix .. '-' .. n .. '","account":"acct-' .. (n % ${ACCOUNTS}) .. '","to":"' .. to .. '"}'
+  return wrk.format(nil, "/v1/calls/authorize", nil, body)
+end
+`;
+
+function bodyFor(i: number): string {
+  const m = i % 20;
+  const to =
+    m < 14
+      ? `03${10_000_000 + ((i * 7919) % 89_999_999)}`
+      : m < 19
+        ? `+1212${1_000_000 + ((i * 104_729) % 8_999_999)}`
+        : `+23276${100_000 + ((i * 31) % 899_999)}`;
+  return `{"callId":"o${i}","account":"acct-${i % ACCOUNTS}","to":"${to}"}`;
+}
+
+async function wrk(url: string, key: string, script: string): Promise<number> {
+  const out = await run("wrk", ["-t1", "-c32", `-d${SECONDS}s`, "-s", script, url], { BENCH_KEY: key }, (SECONDS + 30) * 1000);
+  const m = /Requests\/sec:\s+([\d.]+)/.exec(out);
+  if (!m) throw new Error(`wrk printed no rate:\n${out}`);
+  return Number(m[1]);
+}
+
+export async function benchHttp(): Promise<string> {
+  const dir = tempDir("mamori-bench-http-");
+  const script = join(dir, "authorize.lua");
+  writeFileSync(script, wrkScript);
+  const { cmd, args } = mamoriCommand(["serve", "--port", "0", "--db", join(dir, "bench.db")]);
+  const mamori = await startProcess(cmd, args, /"address":"(http:\/\/127\.0\.0\.1:\d+)"/, { MAMORI_LOG_LEVEL: "warn" });
+  const bare = await startProcess(process.execPath, [join(repoRoot, "dist", "bench", "bare-fastify.js")], /listening (http:\/\/\S+)/);
+  try {
+    const url = mamori.match[1] as string;
+    const admin = /MAMORI_ADMIN_KEY=(\S+)/.exec(mamori.output())?.[1] as string;
+    const h = { authorization: `Bearer ${admin}`, "content-type": "application/json" };
+    const k = await fetch(`${url}/v1/keys`, { method: "POST", headers: h, body: JSON.stringify({ name: "bench", role: "switch" }) });
+    const key = ((await k.json()) as { secret: string }).secret;
+    for (let i = 0; i < ACCOUNTS; i++) {
+      await fetch(`${url}/v1/accounts/acct-${i}`, {
+        method: "PUT",
+        headers: h,
+        body: JSON.stringify({
+          international: { mode: "all" },
+          caps: { callsPerSecond: 100_000, callsPerMinute: 1_000_000, concurrentCalls: 1_000_000, spendPerHour: 1e9, spendPerDay: 1e9, spendPerMonth: 1e9 },
+        }),
+      });
+    }
+    const bareUrl = bare.match[1] as string;
+    await wrk(bareUrl, key, script); // warm-up both
+    await wrk(url, key, script);
+    const bareRate = await wrk(bareUrl, key, script);
+    const mamoriRate = await wrk(url, key, script);
+    const headers = { authorization: `Bearer ${key}`, "content-type": "application/json" };
+    const loop = (origin: string) =>
+      openLoop({ origin, path: "/v1/calls/authorize", headers, body: bodyFor, rate: 10_000, seconds: SECONDS, connections: 32 });
+    const bareLat = await loop(bareUrl);
+    const mamoriLat = await loop(url);
+    return [
+      `## Call authorization over HTTP (keep-alive, ${SECONDS} s per run, ${ACCOUNTS} accounts)`,
+      `machine: ${machine()}; wrk -t1 -c32 and the server share the machine's cores`,
+      "",
+      "| server | max decisions/s (wrk) | ratio to bare | at 10,000/s: achieved | p50 ms | p99 ms | p99.9 ms | errors |",
+      "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+      `| bare Fastify, constant answer (anchor) | ${fmt(bareRate)} | 1.00 | ${fmt(bareLat.achieved)} | ${fmt(bareLat.p50, 2)} | ${fmt(bareLat.p99, 2)} | ${fmt(bareLat.p999, 2)} | ${bareLat.errors} |`,
+      `| Mamori authorize (guard + SQLite log) | ${fmt(mamoriRate)} | ${fmt(mamoriRate / bareRate, 2)} | ${fmt(mamoriLat.achieved)} | ${fmt(mamoriLat.p50, 2)} | ${fmt(mamoriLat.p99, 2)} | ${fmt(mamoriLat.p999, 2)} | ${mamoriLat.errors} |`,
+    ].join("\n");
+  } finally {
+    await mamori.stop();
+    await bare.stop();
+  }
+}

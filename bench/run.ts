@@ -1,0 +1,21 @@
+import { benchAuthorize } from "./calls-authorize.js";
+import { benchHttp } from "./calls-http.js";
+
+/**
+ * Runs the benchmarks named on the command line (all when none) and prints their tables, ready for
+ * bench/README.md. Usage: npm run bench -- [authorize] [http]
+ */
+const benches: Record<string, () => Promise<string>> = {
+  authorize: benchAuthorize,
+  http: benchHttp,
+};
+
+const wanted = process.argv.slice(2);
+for (const name of wanted.length ? wanted : Object.keys(benches)) {
+  const b = benches[name];
+  if (!b) {
+    process.stderr.write(`unknown benchmark ${name}; known: ${Object.keys(benches).join(", ")}\n`);
+    process.exit(2);
+  }
+  process.stdout.write((await b()) + "\n\n");
+}

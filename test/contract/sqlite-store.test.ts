@@ -1,0 +1,16 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SqliteStore } from "../../src/adapters/store/sqlite/sqlite-store.js";
+import { storeContract } from "./store-contract.js";
+
+storeContract("sqlite", {
+  async create() {
+    return new SqliteStore(join(mkdtempSync(join(tmpdir(), "mamori-store-")), "m.db"));
+  },
+  async reopen(s) {
+    const path = (s as SqliteStore).db.name;
+    await s.close();
+    return new SqliteStore(path);
+  },
+});

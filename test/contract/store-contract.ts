@@ -1,0 +1,226 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import type { Store } from "../../src/adapters/store/store.js";
+import type { Block, Verdict } from "../../src/calls/verdict.js";
+
+/**
+ * The contract every Store adapter must pass: SQLite today, PostgreSQL when Mamori scales out. Each
+ * test gets a fresh, empty store from the factory; `reopen` (when given) closes it and opens the same
+ * data again, to prove that what matters survives a restart.
+ */
+export type StoreFactory = {
+  create(): Promise<Store>;
+  reopen?(s: Store): Promise<Store>;
+};
+
+const verdict = (over: Partial<Verdict> = {}): Verdict => ({
+  callId: "c-1",
+  account: "acme",
+  at: 1_700_000_000_000,
+  decision: "allow",
+  reasons: [],
+  reportOnly: [],
+  findings: [],
+  number: {
+    input: "+23276123456",
+    e164: "23276123456",
+    international: true,
+    country: "SL",
+    countryCallingCode: "232",
+    type: "MOBILE",
+    valid: true,
+    risk: undefined,
+    rate: undefined,
+  },
+  estimatedCost: 360,
+  block: undefined,
+  alerts: [],
+  learnedCountry: undefined,
+  repeat: false,
+  ...over,
+});
+
+const block = (over: Partial<Block> = {}): Block => ({
+  id: "blk-1",
+  account: "acme",
+  scope: "international",
+  createdAt: 1_700_000_000_000,
+  until: 1_700_000_000_000 + 3_600_000,
+  rule: "cost-velocity",
+  reason: "estimated spend 4000 in 5 minutes",
+  evidence: { spend: 4000 },
+  createdBy: "engine",
+  ...over,
+});
+
+export function storeContract(name: string, f: StoreFactory): void {
+  describe(`Store contract: ${name}`, () => {
+    test("accounts: create, replace, list, delete, each with an audit entry", async () => {
+      const s = await f.create();
+      assert.equal(await s.putAccount({ id: "acme", country: "JP" }, "key_a", 1), "created");
+      assert.equal(
+        await s.putAccount({ id: "acme", country: "JP", international: { mode: "off" } }, "key_a", 2),
+        "updated",
+      );
+      assert.deepEqual(await s.getAccount("acme"), {
+        id: "acme",
+        country: "JP",
+        international: { mode: "off" },
+      });
+      assert.equal((await s.listAccounts()).length, 1);
+      assert.equal(await s.deleteAccount("acme", "key_a", 3), true);
+      assert.equal(await s.deleteAccount("acme", "key_a", 4), false);
+      assert.equal(await s.getAccount("acme"), undefined);
+      const audit = await s.listAudit({});
+      assert.deepEqual(
+        audit.map((e) => e.action),
+        ["account.delete", "account.update", "account.create"],
+      );
+      assert.ok(audit.every((e) => e.actor === "key_a"));
+      await s.close();
+    });
+
+    test("a decision is stored with its alerts, block and learned country in one go", async () => {
+      const s = await f.create();
+      await s.recordVerdict(
+        verdict({
+          decision: "deny",
+          reasons: [{ rule: "cost-velocity", message: "too fast" }],
+          block: block(),
+          learnedCountry: "SL",
+          alerts: [
+            {
+              at: 1_700_000_000_000,
+              rule: "cost-velocity",
+              severity: "critical",
+              account: "acme",
+              callId: "c-1",
+              decision: "block",
+              message: "too fast",
+              evidence: { spend: 4000 },
+            },
+          ],
+        }),
+      );
+      const [call] = await s.listCalls({ account: "acme" });
+      assert.equal(call?.decision, "deny");
+      assert.deepEqual(call?.reasons, [{ rule: "cost-velocity", message: "too fast" }]);
+      const [alert] = await s.listAlerts({ account: "acme" });
+      assert.equal(alert?.rule, "cost-velocity");
+      assert.deepEqual(alert?.evidence, { spend: 4000 });
+      assert.equal(alert?.guard, "calls");
+      assert.equal((await s.listBlocks({ activeAt: 1_700_000_000_001 })).length, 1);
+      assert.deepEqual(await s.seenCountries(), [
+        { account: "acme", country: "SL", firstAt: 1_700_000_000_000 },
+      ]);
+      assert.equal((await s.listAudit({ subject: "acme" }))[0]?.action, "block.create");
+      await s.close();
+    });
+
+    test("call lifecycle: open calls are those allowed and not ended; answer and hang-up are idempotent", async () => {
+      const s = await f.create();
+      await s.recordVerdict(verdict({ callId: "open" }));
+      await s.recordVerdict(verdict({ callId: "done" }));
+      await s.recordVerdict(
+        verdict({ callId: "denied", decision: "deny", reasons: [{ rule: "x", message: "y" }] }),
+      );
+      await s.recordAnswer("done", 1_700_000_005_000);
+      await s.recordHangup("done", 1_700_000_035_000, 30, 90);
+      await s.recordHangup("done", 1_700_000_099_000, 94, 999);
+      const open = await s.openCalls(0);
+      assert.deepEqual(
+        open.map((c) => c.callId),
+        ["open"],
+      );
+      const done = (await s.listCalls({})).find((c) => c.callId === "done");
+      assert.equal(done?.billsec, 30);
+      assert.equal(done?.cost, 90);
+      await s.close();
+    });
+
+    test("blocks: listed while in force, lifted once with who and why", async () => {
+      const s = await f.create();
+      await s.insertBlock(block({ id: "b1" }));
+      await s.insertBlock(block({ id: "b2", until: null, createdBy: "key_op" }));
+      await s.insertBlock(block({ id: "old", until: 1_700_000_000_000 + 1000 }));
+      const at = 1_700_000_000_000 + 60_000;
+      assert.deepEqual((await s.listBlocks({ activeAt: at })).map((b) => b.id).sort(), ["b1", "b2"]);
+      assert.equal(await s.liftBlock("b2", "key_op", "customer confirmed the calls", at), true);
+      assert.equal(await s.liftBlock("b2", "key_op", "again", at), false);
+      const b2 = await s.getBlock("b2");
+      assert.equal(b2?.liftedBy, "key_op");
+      assert.equal(b2?.liftReason, "customer confirmed the calls");
+      assert.deepEqual(
+        (await s.listBlocks({ activeAt: at })).map((b) => b.id),
+        ["b1"],
+      );
+      assert.equal((await s.listAudit({ actor: "key_op" }))[0]?.action, "block.lift");
+      await s.close();
+    });
+
+    test("keys: stored by hash, found by hash, revoked", async () => {
+      const s = await f.create();
+      await s.insertKey({
+        id: "key_1",
+        name: "kamailio",
+        role: "switch",
+        hash: "ab".repeat(32),
+        createdAt: 1,
+        revokedAt: null,
+      });
+      assert.equal((await s.keyByHash("ab".repeat(32)))?.role, "switch");
+      assert.equal(await s.keyByHash("cd".repeat(32)), undefined);
+      assert.equal(await s.revokeKey("key_1", 2), true);
+      assert.equal(await s.revokeKey("key_1", 3), false);
+      assert.equal((await s.keyByHash("ab".repeat(32)))?.revokedAt, 2);
+      await s.close();
+    });
+
+    test("webhook outbox: due deliveries, retry later, delivered ones leave the queue", async () => {
+      const s = await f.create();
+      await s.enqueueDeliveries(
+        [
+          { target: "http://127.0.0.1:1/a", body: "{}" },
+          { target: "http://127.0.0.1:1/b", body: "{}" },
+        ],
+        100,
+      );
+      const due = await s.dueDeliveries(100, 10);
+      assert.equal(due.length, 2);
+      await s.markDelivered(due[0]?.id ?? -1);
+      await s.markRetry(due[1]?.id ?? -1, 200, "connection refused");
+      assert.equal((await s.dueDeliveries(150, 10)).length, 0);
+      assert.equal((await s.dueDeliveries(200, 10))[0]?.attempts, 1);
+      await s.markRetry(due[1]?.id ?? -1, null, "gave up");
+      assert.equal((await s.dueDeliveries(10_000, 10)).length, 0);
+      await s.close();
+    });
+
+    test("what matters survives a restart: accounts, blocks, open calls, history, pending deliveries", async (t) => {
+      if (!f.reopen) return t.skip("this store has no reopen");
+      let s = await f.create();
+      await s.putAccount({ id: "acme" }, "key_a", 1);
+      await s.insertBlock(block({ id: "keep", until: null }));
+      await s.recordVerdict(verdict({ callId: "up", learnedCountry: "SL" }));
+      await s.enqueueDeliveries([{ target: "http://127.0.0.1:1/a", body: "{}" }], 5);
+      s = await f.reopen(s);
+      assert.equal((await s.listAccounts()).length, 1);
+      assert.equal((await s.listBlocks({ activeAt: Date.now() }))[0]?.id, "keep");
+      assert.equal((await s.openCalls(0))[0]?.callId, "up");
+      assert.equal((await s.seenCountries()).length, 1);
+      assert.equal((await s.dueDeliveries(10, 10)).length, 1);
+      await s.close();
+    });
+
+    test("the decision log is pruned by age, keeping calls still up", async () => {
+      const s = await f.create();
+      await s.recordVerdict(verdict({ callId: "old-ended", at: 1000 }));
+      await s.recordHangup("old-ended", 2000, 1, 1);
+      await s.recordVerdict(verdict({ callId: "old-open", at: 1000 }));
+      await s.recordVerdict(verdict({ callId: "new", at: 10_000 }));
+      assert.equal(await s.pruneCalls(5000), 1);
+      assert.deepEqual((await s.listCalls({})).map((c) => c.callId).sort(), ["new", "old-open"]);
+      await s.close();
+    });
+  });
+}

@@ -10,6 +10,7 @@ import { buildHttp } from "../adapters/http/server.js";
 import { SqliteStore } from "../adapters/store/sqlite/sqlite-store.js";
 import type { Store } from "../adapters/store/store.js";
 import { CallGuard } from "../calls/guard.js";
+import type { NumberingData } from "../calls/numbering.js";
 import { shippedDefaults } from "../calls/policy.js";
 import { defaultRuleSettings, mergeRuleSettings } from "../calls/rules.js";
 import { loadHolidays } from "../config/holidays.js";
@@ -50,26 +51,35 @@ export type App = {
   close(): Promise<void>;
 };
 
-export function loadAccountsFile(path: string) {
-  const r = accountsFileSchema.safeParse(parseYaml(readFileSync(path, "utf8")));
+/** Reads an accounts file: the policies, and the CDR reading options it may carry. */
+export function loadAccountsFileWithCdr(path: string) {
+  let doc: unknown;
+  try {
+    doc = parseYaml(readFileSync(path, "utf8"));
+  } catch (e) {
+    throw new Error(`${path}: cannot read the accounts file: ${(e as Error).message}`);
+  }
+  const r = accountsFileSchema.safeParse(doc);
   if (!r.success)
     throw new Error(`${path}: invalid accounts file\n  - ${describeIssues(r.error.issues).join("\n  - ")}`);
-  return r.data.accounts;
+  return r.data;
 }
 
-export async function buildApp(config: Config, o: AppOverrides = {}): Promise<App> {
-  const log = o.log ?? pino({ level: config.logging.level, base: { service: "mamori" } });
-  const now = o.now ?? Date.now;
+export function loadAccountsFile(path: string) {
+  return loadAccountsFileWithCdr(path).accounts;
+}
+
+/** The call guard as the configuration describes it; `serve` and `replay` build it the same way. */
+export function createCallGuard(
+  config: Config,
+  data?: { numbering: NumberingData; holidays: Map<string, Set<string>> },
+  newId?: () => string,
+): CallGuard {
   const rulesDir = config.rulesDir ?? shippedRulesDir();
-  const numbering = loadNumberingData(rulesDir);
-  const holidays = loadHolidays(rulesDir);
-  const store = o.store ?? new SqliteStore(config.store.sqlite);
-  const metrics = createMetrics();
-  const health = new StoreHealth(log, metrics);
   const cg = config.callGuard;
-  const guard = new CallGuard({
-    numbering,
-    holidays,
+  return new CallGuard({
+    numbering: data?.numbering ?? loadNumberingData(rulesDir),
+    holidays: data?.holidays ?? loadHolidays(rulesDir),
     defaults: {
       ...shippedDefaults,
       country: cg.defaultCountry,
@@ -86,8 +96,25 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
     ringTimeoutMinutes: cg.ringTimeoutMinutes,
     staleCallHours: cg.staleCallHours,
     extraEmergencyNumbers: cg.emergencyNumbers,
-    newId: () => "blk-" + now().toString(36) + "-" + Math.random().toString(36).slice(2, 8),
+    newId: newId ? () => newId() : undefined,
   });
+}
+
+export async function buildApp(config: Config, o: AppOverrides = {}): Promise<App> {
+  const log = o.log ?? pino({ level: config.logging.level, base: { service: "mamori" } });
+  const now = o.now ?? Date.now;
+  const rulesDir = config.rulesDir ?? shippedRulesDir();
+  const numbering = loadNumberingData(rulesDir);
+  const holidays = loadHolidays(rulesDir);
+  const store = o.store ?? new SqliteStore(config.store.sqlite);
+  const metrics = createMetrics();
+  const health = new StoreHealth(log, metrics);
+  const guard = createCallGuard(
+    config,
+    { numbering, holidays },
+    () => "blk-" + now().toString(36) + "-" + Math.random().toString(36).slice(2, 8),
+  );
+  const cg = config.callGuard;
   const webhooks = new WebhookDispatcher(config.webhooks, store, log, o.fetch);
   const calls = new CallService(guard, store, health, webhooks, metrics, log);
 

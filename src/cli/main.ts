@@ -5,6 +5,7 @@ import { registerAccounts } from "./accounts.js";
 import { registerBlocks } from "./blocks.js";
 import { registerKeys } from "./keys.js";
 import { registerNumber } from "./number.js";
+import { registerReplay } from "./replay.js";
 import { registerServe } from "./serve.js";
 
 const program = new Command()
@@ -18,6 +19,7 @@ registerAccounts(program);
 registerBlocks(program);
 registerKeys(program);
 registerNumber(program);
+registerReplay(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`mamori: ${(err as Error).message ?? String(err)}\n`);

@@ -17,7 +17,10 @@ export function loadHolidays(rulesDir: string): Map<string, Set<string>> {
     if (!/^holidays-.*\.ya?ml$/.test(f)) continue;
     const path = join(rulesDir, f);
     const r = holidayFile.safeParse(parse(readFileSync(path, "utf8")));
-    if (!r.success) throw new Error(`${path}: ${r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+    if (!r.success)
+      throw new Error(
+        `${path}: ${r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+      );
     out.set(r.data.calendar, new Set(r.data.dates));
   }
   return out;

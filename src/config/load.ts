@@ -16,7 +16,8 @@ export class ConfigError extends Error {
 export function describeIssues(issues: readonly z.core.$ZodIssue[]): string[] {
   return issues.map((i) => {
     const where = i.path.length ? i.path.join(".") : "(top level)";
-    if (i.code === "unrecognized_keys") return `${where}: unknown key${i.keys.length > 1 ? "s" : ""} ${i.keys.map((k) => `"${k}"`).join(", ")}`;
+    if (i.code === "unrecognized_keys")
+      return `${where}: unknown key${i.keys.length > 1 ? "s" : ""} ${i.keys.map((k) => `"${k}"`).join(", ")}`;
     return `${where}: ${i.message}`;
   });
 }
@@ -72,7 +73,8 @@ export function loadConfig(input: ConfigInput = {}): Config {
     if (v === undefined || v === "") continue;
     setPath(merged, path, path === "server.port" ? Number(v) : v);
   }
-  for (const [path, v] of Object.entries(input.overrides ?? {})) if (v !== undefined) setPath(merged, path, v);
+  for (const [path, v] of Object.entries(input.overrides ?? {}))
+    if (v !== undefined) setPath(merged, path, v);
   const r = configSchema.safeParse(merged);
   if (!r.success) throw new ConfigError(source, describeIssues(r.error.issues));
   return r.data;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { cdrReaderOptionsSchema } from "../adapters/ingest/cdr/options.js";
 import { accountPolicySchema } from "../calls/policy.js";
 import { ruleOverridesSchema } from "../calls/rules.js";
 import { isValidTimeZone } from "../core/local-time.js";
@@ -45,7 +46,9 @@ export const configSchema = z
     /** Folder of the rule data (risk list, tariffs, holidays); the shipped pack when left out. */
     rulesDir: z.string().min(1).optional(),
     logging: z
-      .object({ level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info") })
+      .object({
+        level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+      })
       .strict()
       .default({ level: "info" }),
     callGuard: z
@@ -54,7 +57,10 @@ export const configSchema = z
           .string()
           .regex(/^[A-Z]{2}$/, "an ISO 3166 two-letter country code such as JP")
           .default("JP"),
-        defaultTimeZone: z.string().refine(isValidTimeZone, "an IANA time zone such as Asia/Tokyo").default("Asia/Tokyo"),
+        defaultTimeZone: z
+          .string()
+          .refine(isValidTimeZone, "an IANA time zone such as Asia/Tokyo")
+          .default("Asia/Tokyo"),
         /** Policy for an account the switch names but Mamori does not know. */
         unknownAccount: z
           .object({ international: z.enum(["off", "all"]).default("off") })
@@ -76,10 +82,15 @@ export const configSchema = z
       .strict()
       .prefault({}),
     webhooks: z.array(webhookSchema).default([]),
+    /** How CDR files are read by `mamori replay` and `mamori watch` (time zone, column map, …). */
+    cdr: cdrReaderOptionsSchema.optional(),
   })
   .strict();
 
 export type Config = z.infer<typeof configSchema>;
 export type WebhookConfig = z.infer<typeof webhookSchema>;
 
-export const accountsFileSchema = z.object({ accounts: z.array(accountPolicySchema) }).strict();
+/** The accounts file: policies, and optionally how this customer's CDR files are read. */
+export const accountsFileSchema = z
+  .object({ accounts: z.array(accountPolicySchema), cdr: cdrReaderOptionsSchema.optional() })
+  .strict();

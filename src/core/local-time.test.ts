@@ -31,3 +31,10 @@ test("calendar bounds of a Tokyo day and month", () => {
   assert.equal(b.monthStart, Date.UTC(2026, 1, 28, 15));
   assert.equal(b.monthEnd, Date.UTC(2026, 2, 31, 15));
 });
+
+test("fromLocal: a repeated hour gives the earlier instant, a skipped one moves forward", () => {
+  // London, 27 Oct 2024: 01:30 happens twice (BST then GMT).
+  assert.equal(fromLocal(2024, 10, 27, 1, 30, 0, "Europe/London"), Date.UTC(2024, 9, 27, 0, 30));
+  // New York, 10 Mar 2024: 02:30 does not exist; it reads as 03:30 EDT.
+  assert.equal(fromLocal(2024, 3, 10, 2, 30, 0, "America/New_York"), Date.UTC(2024, 2, 10, 7, 30));
+});

@@ -101,10 +101,18 @@ export function fromLocal(
   s: number,
   timeZone: string,
 ): number {
-  const guess = Date.UTC(y, mo - 1, d, h, mi, s);
-  const first = guess - zoneOffsetMs(guess, timeZone);
-  const second = guess - zoneOffsetMs(first, timeZone);
-  return Math.min(first, second);
+  const wall = Date.UTC(y, mo - 1, d, h, mi, s);
+  // The offsets in force a day before and a day after bracket any transition near this wall time.
+  const before = wall - zoneOffsetMs(wall - 86_400_000, timeZone);
+  const after = wall - zoneOffsetMs(wall + 86_400_000, timeZone);
+  const fits = (t: number) => t + zoneOffsetMs(t, timeZone) === wall;
+  const a = fits(before);
+  const b = fits(after);
+  if (a && b) return Math.min(before, after);
+  if (a) return before;
+  if (b) return after;
+  // Skipped by a change to summer time: the instant the clocks jumped over it, moved forward by the gap.
+  return Math.max(before, after);
 }
 
 /** Epoch bounds of the local calendar day and month that hold `at` in `timeZone`. */

@@ -18,7 +18,8 @@ describe("canonical IP addresses", () => {
       ["fe80::", "fe80::"],
       ["64:ff9b::192.0.2.33", "64:ff9b::c000:221"],
     ];
-    for (const [input, want] of cases) assert.deepEqual(canonicalIp(input), { ip: want, family: "ipv6" }, input);
+    for (const [input, want] of cases)
+      assert.deepEqual(canonicalIp(input), { ip: want, family: "ipv6" }, input);
   });
 
   it("reads IPv4-mapped IPv6 as the IPv4 host", () => {
@@ -27,13 +28,28 @@ describe("canonical IP addresses", () => {
   });
 
   it("refuses what is not an address", () => {
-    for (const bad of ["", "1.2.3", "1.2.3.4.5", "256.1.1.1", "01.2.3.4", "1::2::3", "2001:db8::g", "1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6:7::8", "host.example", "[::1", ":::"]) {
+    for (const bad of [
+      "",
+      "1.2.3",
+      "1.2.3.4.5",
+      "256.1.1.1",
+      "01.2.3.4",
+      "1::2::3",
+      "2001:db8::g",
+      "1:2:3:4:5:6:7:8:9",
+      "1:2:3:4:5:6:7::8",
+      "host.example",
+      "[::1",
+      ":::",
+    ]) {
       assert.equal(canonicalIp(bad), undefined, bad);
     }
   });
 
   it("agrees with node:net on what is an address, and is idempotent", () => {
-    const v6 = fc.array(fc.integer({ min: 0, max: 0xffff }), { minLength: 8, maxLength: 8 }).map((g) => g.map((x) => x.toString(16)).join(":"));
+    const v6 = fc
+      .array(fc.integer({ min: 0, max: 0xffff }), { minLength: 8, maxLength: 8 })
+      .map((g) => g.map((x) => x.toString(16)).join(":"));
     fc.assert(
       fc.property(v6, (text) => {
         const c = canonicalIp(text);
@@ -64,9 +80,20 @@ describe("host and port", () => {
   it("reads the forms logs print", () => {
     assert.deepEqual(parseHostPort("203.0.113.5:5062"), { ip: "203.0.113.5", family: "ipv4", port: 5062 });
     assert.deepEqual(parseHostPort("203.0.113.5"), { ip: "203.0.113.5", family: "ipv4" });
-    assert.deepEqual(parseHostPort("[2001:db8::5]:5060", "tls"), { ip: "2001:db8::5", family: "ipv6", port: 5060, transport: "tls" });
+    assert.deepEqual(parseHostPort("[2001:db8::5]:5060", "tls"), {
+      ip: "2001:db8::5",
+      family: "ipv6",
+      port: 5060,
+      transport: "tls",
+    });
     assert.deepEqual(parseHostPort("2001:db8::5"), { ip: "2001:db8::5", family: "ipv6" });
-    for (const bad of ["203.0.113.5:", "203.0.113.5:99999", "[2001:db8::5]x", "pbx.example:5060", "[2001:db8::5]:"]) {
+    for (const bad of [
+      "203.0.113.5:",
+      "203.0.113.5:99999",
+      "[2001:db8::5]x",
+      "pbx.example:5060",
+      "[2001:db8::5]:",
+    ]) {
       assert.equal(parseHostPort(bad), undefined, bad);
     }
   });

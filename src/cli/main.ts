@@ -2,6 +2,7 @@
 import { Command } from "commander";
 import { packageVersion } from "../config/paths.js";
 import { registerAccounts } from "./accounts.js";
+import { registerAuditPbx } from "./audit-pbx.js";
 import { registerBlocks } from "./blocks.js";
 import { registerKeys } from "./keys.js";
 import { registerNumber } from "./number.js";
@@ -16,6 +17,7 @@ const program = new Command()
 
 registerServe(program);
 registerAccounts(program);
+registerAuditPbx(program);
 registerBlocks(program);
 registerKeys(program);
 registerNumber(program);

@@ -117,7 +117,8 @@ export class AccountState {
   correctSpend(attemptAt: number, endAt: number, delta: number): void {
     if (delta === 0) return;
     if (!this.spend.add(attemptAt, delta)) this.spend.add(endAt, delta);
-    if (attemptAt >= this.dayStart && attemptAt < this.dayEnd) this.daySpend = Math.max(0, this.daySpend + delta);
+    if (attemptAt >= this.dayStart && attemptAt < this.dayEnd)
+      this.daySpend = Math.max(0, this.daySpend + delta);
     if (attemptAt >= this.monthStart && attemptAt < this.monthEnd)
       this.monthSpend = Math.max(0, this.monthSpend + delta);
   }

@@ -58,3 +58,61 @@ export function longestPrefixMatch<T>(trie: DigitTrie<T>, digits: string): T | u
   }
   return best;
 }
+
+/**
+ * A memo from digit strings of up to 15 digits (with a small integer tag) to numbers, for hot paths
+ * that meet mostly new numbers. Direct-mapped: a new entry overwrites whatever shared its slot, so
+ * there is no eviction bookkeeping. Keys are the digits' value (exact in a double up to 15 digits)
+ * plus their count, so "03" and "3" differ. Everything lives in typed arrays: unlike a Map keyed by
+ * strings it keeps no key alive, so a stream of new numbers leaves nothing for the collector to copy.
+ */
+export class DigitMemo {
+  private readonly keys: Float64Array;
+  /** tag * 16 + digit count; 0 marks an empty slot. */
+  private readonly tags: Int32Array;
+  private readonly values: Float64Array;
+  private readonly mask: number;
+  // The key of the last get(), so that store() need not read the digits again.
+  private slot = -1;
+  private key = 0;
+  private tag = 0;
+
+  /** size: number of slots, a power of two. */
+  constructor(size: number) {
+    this.keys = new Float64Array(size);
+    this.tags = new Int32Array(size);
+    this.values = new Float64Array(size);
+    this.mask = size - 1;
+  }
+
+  /** The value stored for the digits under the tag, NaN if none (or if they are not 1-15 digits). */
+  get(digits: string, tag: number): number {
+    const length = digits.length;
+    this.slot = -1;
+    if (length === 0 || length > 15) return Number.NaN;
+    let key = 0;
+    let hash = tag | 0;
+    for (let i = 0; i < length; i++) {
+      const digit = digits.charCodeAt(i) - 48;
+      if (digit < 0 || digit > 9) return Number.NaN;
+      key = key * 10 + digit;
+      hash = Math.imul(hash ^ digit, 0x01000193);
+    }
+    const slot = (hash ^ (hash >>> 15)) & this.mask;
+    this.slot = slot;
+    this.key = key;
+    this.tag = tag * 16 + length;
+    return this.keys[slot] === key && this.tags[slot] === this.tag
+      ? (this.values[slot] ?? Number.NaN)
+      : Number.NaN;
+  }
+
+  /** Stores the value under the digits and tag of the last get() (nothing if they could not be a key). */
+  store(value: number): void {
+    const slot = this.slot;
+    if (slot < 0) return;
+    this.keys[slot] = this.key;
+    this.tags[slot] = this.tag;
+    this.values[slot] = value;
+  }
+}

@@ -1,11 +1,11 @@
+import { join } from "node:path";
 import { CallGuard, type GuardOptions } from "../../src/calls/guard.js";
 import { type AccountPolicy, shippedDefaults } from "../../src/calls/policy.js";
 import type { Verdict } from "../../src/calls/verdict.js";
-import { fromLocal } from "../../src/core/local-time.js";
 import { loadHolidays } from "../../src/config/holidays.js";
 import { loadNumberingData } from "../../src/config/rules-files.js";
+import { fromLocal } from "../../src/core/local-time.js";
 import { repoRoot } from "./paths.js";
-import { join } from "node:path";
 
 const rulesDir = join(repoRoot, "rules");
 export const numbering = loadNumberingData(rulesDir);

@@ -2,9 +2,11 @@ import { readFileSync } from "node:fs";
 import type { FastifyInstance } from "fastify";
 import { type Logger, pino } from "pino";
 import { parse as parseYaml } from "yaml";
+import { NftablesBans } from "../adapters/actions/nftables/nftables.js";
 import { WebhookDispatcher } from "../adapters/actions/webhook/webhook.js";
 import { adminRoutes } from "../adapters/http/admin-routes.js";
 import { KeyRing, newKey } from "../adapters/http/auth.js";
+import { banRoutes } from "../adapters/http/ban-routes.js";
 import { callRoutes } from "../adapters/http/calls-routes.js";
 import { buildHttp } from "../adapters/http/server.js";
 import { SqliteStore } from "../adapters/store/sqlite/sqlite-store.js";
@@ -17,9 +19,15 @@ import { loadHolidays } from "../config/holidays.js";
 import { describeIssues } from "../config/load.js";
 import { packageVersion, shippedRulesDir } from "../config/paths.js";
 import { loadNumberingData } from "../config/rules-files.js";
+import { loadScannerList } from "../config/scanner-list.js";
 import { accountsFileSchema, type Config } from "../config/schema.js";
+import { CidrSet } from "../core/cidr.js";
+import { PbxGuard } from "../sip/guard.js";
+import { defaultPbxGuardSettings } from "../sip/settings.js";
 import { CallService } from "./call-service.js";
 import { createMetrics, type Metrics } from "./metrics.js";
+import { type BanEnforcer, PbxService } from "./pbx-service.js";
+import { type PbxSources, startPbxSources } from "./pbx-sources.js";
 import { StoreHealth } from "./store-health.js";
 
 /**
@@ -31,6 +39,8 @@ export type AppOverrides = {
   readonly now?: (() => number) | undefined;
   readonly store?: Store | undefined;
   readonly fetch?: typeof fetch | undefined;
+  /** More ban enforcers (tests; the Kamailio htable). */
+  readonly enforcers?: readonly BanEnforcer[] | undefined;
   /** Do not start timers (tests drive tick() themselves). */
   readonly manualClock?: boolean | undefined;
 };
@@ -39,6 +49,7 @@ export type App = {
   readonly config: Config;
   readonly http: FastifyInstance;
   readonly calls: CallService;
+  readonly pbx: PbxService;
   readonly store: Store;
   readonly metrics: Metrics;
   readonly health: StoreHealth;
@@ -126,6 +137,30 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
   }
   await calls.restore(now(), cg.staleCallHours);
 
+  const pg = config.pbxGuard;
+  const pbxSettings = pg.settings ?? defaultPbxGuardSettings;
+  const trusted = CidrSet.parse(pg.trusted);
+  if (!trusted.ok) throw new Error(`pbxGuard.trusted: ${trusted.error}`);
+  const pbxGuard = new PbxGuard({
+    settings: pbxSettings,
+    trusted: trusted.value,
+    scanners: loadScannerList(rulesDir),
+    historySince: now(),
+  });
+  const pbx = new PbxService(pbxGuard, store, health, calls, webhooks, metrics, log);
+  if (pg.nftables.enabled) {
+    const nft = new NftablesBans({ hook: pg.nftables.hook, netns: pg.nftables.netns });
+    pbx.addEnforcer({
+      name: "nftables",
+      ban: (a, ms) => nft.ban(a, ms),
+      unban: (a) => nft.unban(a),
+      reconcile: (d, t) => nft.reconcile(d, t),
+    });
+  }
+  for (const e of o.enforcers ?? []) pbx.addEnforcer(e);
+  await pbx.restore(now(), pbxSettings.offenceMemoryDays);
+  calls.onInternationalAllowed((account, at) => pbx.noteCall(account, at, true));
+
   let initialAdminKey: string | undefined;
   if ((await store.listKeys()).length === 0) {
     const { record, secret } = newKey("initial admin", "admin", now());
@@ -144,7 +179,11 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
   const version = packageVersion();
   const started = now();
   const http = buildHttp({
-    routes: [...callRoutes(calls, now), ...adminRoutes(calls, store, keys, now)],
+    routes: [
+      ...callRoutes(calls, now),
+      ...adminRoutes(calls, store, keys, now),
+      ...banRoutes(pbx, store, now),
+    ],
     keys,
     metrics,
     log,
@@ -161,17 +200,24 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
         },
         liveCalls: guard.liveTotal(),
         webhooks: { ...webhooks.stats },
+        pbxGuard: {
+          ...pbxGuard.stats,
+          sources: sources?.stats(),
+          enforcement: Object.fromEntries(pbx.enforcementErrors),
+        },
       },
       version,
       uptimeSeconds: Math.round((now() - started) / 1000),
     }),
   });
 
+  let sources: PbxSources | undefined;
   const timers: NodeJS.Timeout[] = [];
   let lastPrune = 0;
   const tick = async (): Promise<void> => {
     const t = now();
     await calls.tick(t);
+    await pbx.tick(t);
     await webhooks.dispatch(t);
     if (health.degraded) await health.try("probe", () => store.probeWrite(t));
     if (config.store.retentionDays > 0 && t - lastPrune > 3_600_000) {
@@ -184,6 +230,7 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
     config,
     http,
     calls,
+    pbx,
     store,
     metrics,
     health,
@@ -193,6 +240,7 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
     tick,
     async listen() {
       const address = await http.listen({ host: config.server.host, port: config.server.port });
+      sources = await startPbxSources(pg, (e) => pbx.ingest(e), metrics, log);
       if (!o.manualClock) {
         const t = setInterval(() => {
           tick().catch((err) => log.error({ err }, "tick failed"));
@@ -204,6 +252,7 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
     },
     async close() {
       for (const t of timers) clearInterval(t);
+      await sources?.close();
       await http.close();
       await store.close();
     },

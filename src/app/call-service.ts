@@ -22,6 +22,7 @@ const iso = (ms: number | null): string | null => (ms === null ? null : new Date
 
 export class CallService {
   private readonly terminationSinks: TerminationSink[] = [];
+  private readonly allowedInternational: ((account: string, at: number) => Promise<void> | void)[] = [];
 
   constructor(
     readonly guard: CallGuard,
@@ -35,6 +36,11 @@ export class CallService {
   /** Registers a way to end live calls (Kamailio RPC, AMI, …); webhooks always get the event too. */
   onTerminate(sink: TerminationSink): void {
     this.terminationSinks.push(sink);
+  }
+
+  /** Called after an international call is allowed (the PBX guard's compromise chain watches for it). */
+  onInternationalAllowed(fn: (account: string, at: number) => Promise<void> | void): void {
+    this.allowedInternational.push(fn);
   }
 
   /** Loads everything the guard must remember from the store: policies, history, blocks, live calls. */
@@ -65,6 +71,14 @@ export class CallService {
     const stored = v.repeat ? true : await this.health.try("decision", () => this.store.recordVerdict(v));
     this.metrics.decisions.inc({ decision: v.decision, rule: v.reasons[0]?.rule ?? "" });
     if (v.alerts.length > 0 || v.block) this.afterVerdict(v);
+    if (v.decision === "allow" && v.number?.international && !v.repeat)
+      for (const fn of this.allowedInternational) {
+        try {
+          await fn(v.account, v.at);
+        } catch (err) {
+          this.log.error({ err }, "international-call listener failed");
+        }
+      }
     this.metrics.authorizeSeconds.observe(Number(process.hrtime.bigint() - t0) / 1e9);
     return { ...v, stored };
   }

@@ -29,6 +29,24 @@ export function createMetrics() {
       labelNames: ["rule"] as const,
       registers: [registry],
     }),
+    bans: new Counter({
+      name: "mamori_bans_total",
+      help: "Addresses banned, by guard and rule",
+      labelNames: ["guard", "rule"] as const,
+      registers: [registry],
+    }),
+    sipEvents: new Counter({
+      name: "mamori_sip_events_total",
+      help: "SIP security events read, by source and type",
+      labelNames: ["source", "type"] as const,
+      registers: [registry],
+    }),
+    rejectedInput: new Counter({
+      name: "mamori_rejected_input_total",
+      help: "Log lines, packets and records that could not be used, by source",
+      labelNames: ["source"] as const,
+      registers: [registry],
+    }),
     terminations: new Counter({
       name: "mamori_call_terminations_total",
       help: "Live calls Mamori asked to end, by rule",

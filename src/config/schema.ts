@@ -2,19 +2,26 @@ import { z } from "zod";
 import { cdrReaderOptionsSchema } from "../adapters/ingest/cdr/options.js";
 import { accountPolicySchema } from "../calls/policy.js";
 import { ruleOverridesSchema } from "../calls/rules.js";
+import { parseCidr } from "../core/cidr.js";
 import { isValidTimeZone } from "../core/local-time.js";
+import { pbxGuardSettingsSchema } from "../sip/settings.js";
 
 /**
  * The one configuration file (`--config FILE`, YAML), a section per guard. Every key is documented in
  * the README; an unknown or malformed key stops the start with a message naming it (strict objects).
  */
 const port = z.number().int().min(0).max(65535);
+const cidrText = z
+  .string()
+  .refine((t) => parseCidr(t).ok, "an IP address or CIDR prefix such as 192.0.2.0/24");
 
 export const webhookSchema = z
   .object({
     url: z.url({ protocol: /^https?$/ }),
     /** Which events go to this target; all when left out. */
-    events: z.array(z.enum(["alert", "block", "terminate", "block.lift"])).optional(),
+    events: z
+      .array(z.enum(["alert", "block", "terminate", "block.lift", "ban", "ban.lift", "attack", "mitigation"]))
+      .optional(),
     /** Sent as `Authorization: Bearer …` when set. */
     token: z.string().min(1).optional(),
     timeoutMs: z.number().int().positive().max(60_000).default(5000),
@@ -78,6 +85,58 @@ export const configSchema = z
         caps: accountPolicySchema.shape.caps,
         /** Accounts to load at start (YAML with `accounts: [...]`); API changes are kept in the store. */
         accountsFile: z.string().min(1).optional(),
+      })
+      .strict()
+      .prefault({}),
+    pbxGuard: z
+      .object({
+        /** Networks never banned, whatever they do: the PBX itself, the carrier's SBCs, the office. */
+        trusted: z.array(cidrText).default([]),
+        /** Detector thresholds, rule modes and the ban ladder (see src/sip/settings.ts). */
+        settings: pbxGuardSettingsSchema.optional(),
+        /** Log files to follow across rotation. */
+        logs: z
+          .array(
+            z
+              .object({
+                path: z.string().min(1),
+                format: z
+                  .enum(["auto", "asterisk-security", "asterisk-messages", "kamailio", "freeswitch"])
+                  .default("auto"),
+                /** Zone of log times that carry no offset (UTC when left out). */
+                timeZone: z
+                  .string()
+                  .refine(isValidTimeZone, "an IANA time zone such as Asia/Tokyo")
+                  .optional(),
+                /** Read the file from its start instead of only new lines. */
+                fromStart: z.boolean().default(false),
+              })
+              .strict(),
+          )
+          .default([]),
+        /** HEPv3 capture (Kamailio siptrace, FreeSWITCH, Asterisk res_hep) on UDP. */
+        hep: z
+          .object({
+            host: z.string().min(1).default("127.0.0.1"),
+            port: port.default(9060),
+            /** Packets without this HEP authentication key are refused. */
+            authKey: z.string().min(1).optional(),
+          })
+          .strict()
+          .optional(),
+        /** Bans enforced in the kernel: Mamori's own nftables table and sets (needs root). */
+        nftables: z
+          .object({
+            enabled: z.boolean().default(false),
+            hook: z.enum(["prerouting", "input"]).optional(),
+            /** Run nft inside this network namespace. */
+            netns: z
+              .string()
+              .regex(/^[\w.-]{1,64}$/)
+              .optional(),
+          })
+          .strict()
+          .default({ enabled: false }),
       })
       .strict()
       .prefault({}),

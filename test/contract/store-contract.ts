@@ -212,6 +212,86 @@ export function storeContract(name: string, f: StoreFactory): void {
       await s.close();
     });
 
+    test("bans: stored with an audit entry, listed while in force, lifted once, offences counted per address", async () => {
+      const s = await f.create();
+      const base = {
+        guard: "pbx" as const,
+        rule: "password-guessing",
+        reason: "12 failed logins in 10 minutes",
+        severity: "critical" as const,
+        evidence: { failures: 12 },
+        createdBy: "engine",
+      };
+      await s.insertBan({
+        ...base,
+        id: "ban-1",
+        address: "203.0.113.5",
+        createdAt: 1000,
+        until: 601_000,
+        offence: 1,
+      });
+      await s.insertBan({
+        ...base,
+        id: "ban-2",
+        address: "203.0.113.5",
+        createdAt: 700_000,
+        until: 4_300_000,
+        offence: 2,
+      });
+      await s.insertBan({
+        ...base,
+        id: "ban-3",
+        address: "2001:db8::7",
+        createdAt: 700_000,
+        until: null,
+        offence: 1,
+      });
+      assert.deepEqual((await s.listBans({ activeAt: 800_000 })).map((b) => b.id).sort(), ["ban-2", "ban-3"]);
+      assert.deepEqual(
+        (await s.listBans({ address: "203.0.113.5" })).map((b) => b.id),
+        ["ban-2", "ban-1"],
+      );
+      const offences = (await s.banOffences(0)).sort((a, b) => a.address.localeCompare(b.address));
+      assert.deepEqual(offences, [
+        { address: "2001:db8::7", count: 1, lastAt: 700_000 },
+        { address: "203.0.113.5", count: 2, lastAt: 700_000 },
+      ]);
+      assert.equal(await s.liftBan("ban-3", "key_op", "our own SBC", 900_000), true);
+      assert.equal(await s.liftBan("ban-3", "key_op", "again", 900_001), false);
+      assert.equal((await s.getBan("ban-3"))?.liftedBy, "key_op");
+      const audit = await s.listAudit({ subject: "2001:db8::7" });
+      assert.deepEqual(
+        audit.map((e) => e.action),
+        ["ban.lift", "ban.create"],
+      );
+      await s.close();
+    });
+
+    test("learned places and account flags", async () => {
+      const s = await f.create();
+      await s.addLearnedPlaces([
+        { account: "100", kind: "network", value: "198.51.100.0/24", firstAt: 5 },
+        { account: "100", kind: "network", value: "198.51.100.0/24", firstAt: 9 },
+        { account: "100", kind: "country", value: "JP", firstAt: 5 },
+      ]);
+      assert.equal((await s.learnedPlaces()).length, 2);
+      await s.insertAccountFlags([
+        {
+          at: 10,
+          account: "100",
+          type: "suspicious-login",
+          rule: "suspicious-login",
+          severity: "warning",
+          reason: "r",
+          evidence: { n: 1 },
+        },
+      ]);
+      const [flag] = await s.listAccountFlags({ account: "100" });
+      assert.equal(flag?.type, "suspicious-login");
+      assert.deepEqual(flag?.evidence, { n: 1 });
+      await s.close();
+    });
+
     test("the decision log is pruned by age, keeping calls still up", async () => {
       const s = await f.create();
       await s.recordVerdict(verdict({ callId: "old-ended", at: 1000 }));

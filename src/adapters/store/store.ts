@@ -65,6 +65,53 @@ export type Delivery = {
   readonly nextAt: number;
 };
 
+/** An address banned by the PBX guard, the billing shield or an operator. */
+export type Ban = {
+  readonly id: string;
+  readonly guard: Guard;
+  /** Canonical IP address. */
+  readonly address: string;
+  readonly createdAt: number;
+  /** Epoch ms when the ban ends by itself; null = until lifted. */
+  readonly until: number | null;
+  readonly rule: string;
+  readonly reason: string;
+  readonly severity: "warning" | "critical";
+  readonly evidence: Readonly<Record<string, unknown>>;
+  /** Which offence of this address it is: the step on the ban ladder. */
+  readonly offence: number;
+  readonly createdBy: string;
+};
+
+export type BanRecord = Ban & {
+  readonly liftedAt: number | null;
+  readonly liftedBy: string | null;
+  readonly liftReason: string | null;
+};
+
+export type BanFilter = Page & {
+  readonly address?: string | undefined;
+  readonly guard?: Guard | undefined;
+  readonly activeAt?: number | undefined;
+};
+
+export type LearnedPlaceRow = {
+  readonly account: string;
+  readonly kind: "network" | "country";
+  readonly value: string;
+  readonly firstAt: number;
+};
+
+export type AccountFlagRow = {
+  readonly at: number;
+  readonly account: string;
+  readonly type: string;
+  readonly rule: string;
+  readonly severity: "warning" | "critical";
+  readonly reason: string;
+  readonly evidence: Readonly<Record<string, unknown>>;
+};
+
 export type Page = { readonly limit?: number | undefined; readonly before?: number | undefined };
 
 export type AlertFilter = Page & {
@@ -115,6 +162,21 @@ export interface Store {
   listBlocks(filter: BlockFilter): Promise<BlockRecord[]>;
   /** Lifts a block in force; false when it does not exist or was already lifted. */
   liftBlock(id: string, actor: string, reason: string, at: number): Promise<boolean>;
+
+  /** Stores a ban with its audit entry. */
+  insertBan(ban: Ban): Promise<void>;
+  getBan(id: string): Promise<BanRecord | undefined>;
+  listBans(filter: BanFilter): Promise<BanRecord[]>;
+  /** Lifts a ban in force; false when it does not exist or was already lifted. */
+  liftBan(id: string, actor: string, reason: string, at: number): Promise<boolean>;
+  /** Per address: bans since `since` and the latest, to restore the escalation ladder after a restart. */
+  banOffences(since: number): Promise<{ address: string; count: number; lastAt: number }[]>;
+  addLearnedPlaces(places: readonly LearnedPlaceRow[]): Promise<void>;
+  learnedPlaces(): Promise<LearnedPlaceRow[]>;
+  insertAccountFlags(flags: readonly AccountFlagRow[]): Promise<void>;
+  listAccountFlags(
+    filter: Page & { account?: string | undefined },
+  ): Promise<(AccountFlagRow & { id: number })[]>;
 
   appendAudit(entry: Omit<AuditEntry, "id">): Promise<void>;
   listAudit(

@@ -8,7 +8,15 @@ import type { Store } from "../../store/store.js";
  * Nothing here ever runs on the decision path: enqueueing is one insert, sending happens on a timer.
  */
 export type WebhookEvent = {
-  readonly event: "alert" | "block" | "terminate" | "block.lift";
+  readonly event:
+    | "alert"
+    | "block"
+    | "terminate"
+    | "block.lift"
+    | "ban"
+    | "ban.lift"
+    | "attack"
+    | "mitigation";
   readonly at: string;
   readonly [k: string]: unknown;
 };

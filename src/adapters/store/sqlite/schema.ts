@@ -91,4 +91,42 @@ export const migrations: readonly string[] = [
   CREATE INDEX deliveries_due ON deliveries(next_at) WHERE state = 'pending';
   CREATE TABLE health (id INTEGER PRIMARY KEY CHECK (id = 1), at INTEGER NOT NULL);
   `,
+  `
+  CREATE TABLE bans (
+    id TEXT PRIMARY KEY,
+    guard TEXT NOT NULL,
+    address TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    until INTEGER,
+    rule TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    evidence TEXT NOT NULL,
+    offence INTEGER NOT NULL,
+    created_by TEXT NOT NULL,
+    lifted_at INTEGER,
+    lifted_by TEXT,
+    lift_reason TEXT
+  );
+  CREATE INDEX bans_address ON bans(address, created_at);
+  CREATE INDEX bans_created ON bans(created_at);
+  CREATE TABLE learned_places (
+    account TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    value TEXT NOT NULL,
+    first_at INTEGER NOT NULL,
+    PRIMARY KEY (account, kind, value)
+  ) WITHOUT ROWID;
+  CREATE TABLE account_flags (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    account TEXT NOT NULL,
+    type TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    evidence TEXT NOT NULL
+  );
+  CREATE INDEX account_flags_account ON account_flags(account, id);
+  `,
 ];

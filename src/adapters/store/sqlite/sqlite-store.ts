@@ -2,15 +2,20 @@ import Database from "better-sqlite3";
 import type { AccountPolicy } from "../../../calls/policy.js";
 import type { Alert, Block, Verdict } from "../../../calls/verdict.js";
 import type {
+  AccountFlagRow,
   AlertFilter,
   ApiKeyRecord,
   AuditEntry,
+  Ban,
+  BanFilter,
+  BanRecord,
   BlockFilter,
   BlockRecord,
   CallFilter,
   CallRow,
   Delivery,
   Guard,
+  LearnedPlaceRow,
   Page,
   Store,
   StoredAlert,
@@ -402,6 +407,153 @@ export class SqliteStore implements Store {
     })();
   }
 
+  // ---- bans
+
+  async insertBan(b: Ban): Promise<void> {
+    this.flush();
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          `INSERT OR REPLACE INTO bans (id, guard, address, created_at, until, rule, reason, severity, evidence, offence, created_by)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          b.id,
+          b.guard,
+          b.address,
+          b.createdAt,
+          b.until,
+          b.rule,
+          b.reason,
+          b.severity,
+          json(b.evidence),
+          b.offence,
+          b.createdBy,
+        );
+      this.st.audit.run(
+        b.createdAt,
+        b.createdBy,
+        "ban.create",
+        b.address,
+        json({
+          banId: b.id,
+          guard: b.guard,
+          rule: b.rule,
+          reason: b.reason,
+          until: b.until,
+          offence: b.offence,
+        }),
+      );
+    })();
+  }
+
+  async getBan(id: string): Promise<BanRecord | undefined> {
+    this.flush();
+    const r = this.db.prepare("SELECT * FROM bans WHERE id = ?").get(id) as Row | undefined;
+    return r ? banRow(r) : undefined;
+  }
+
+  async listBans(f: BanFilter): Promise<BanRecord[]> {
+    this.flush();
+    const w = new Where()
+      .add("address = ?", f.address)
+      .add("guard = ?", f.guard)
+      .add("lifted_at IS NULL AND created_at <= ? AND (until IS NULL OR until > ?)", f.activeAt, f.activeAt)
+      .add("created_at < ?", f.before);
+    return this.db
+      .prepare(`SELECT * FROM bans ${w.sql} ORDER BY created_at DESC LIMIT ?`)
+      .all(...w.args, limitOf(f))
+      .map((r) => banRow(r as Row));
+  }
+
+  async liftBan(id: string, actor: string, reason: string, at: number): Promise<boolean> {
+    this.flush();
+    return this.db.transaction(() => {
+      const n = this.db
+        .prepare(
+          "UPDATE bans SET lifted_at = ?, lifted_by = ?, lift_reason = ? WHERE id = ? AND lifted_at IS NULL",
+        )
+        .run(at, actor, reason, id).changes;
+      if (n > 0) {
+        const b = this.db.prepare("SELECT address FROM bans WHERE id = ?").get(id) as Row;
+        this.st.audit.run(at, actor, "ban.lift", String(b.address), json({ banId: id, reason }));
+      }
+      return n > 0;
+    })();
+  }
+
+  async banOffences(since: number): Promise<{ address: string; count: number; lastAt: number }[]> {
+    this.flush();
+    return this.db
+      .prepare(
+        "SELECT address, COUNT(*) AS n, MAX(created_at) AS last FROM bans WHERE created_at >= ? GROUP BY address",
+      )
+      .all(since)
+      .map((r) => {
+        const x = r as Row;
+        return { address: String(x.address), count: Number(x.n), lastAt: Number(x.last) };
+      });
+  }
+
+  async addLearnedPlaces(places: readonly LearnedPlaceRow[]): Promise<void> {
+    this.flush();
+    const ins = this.db.prepare(
+      "INSERT OR IGNORE INTO learned_places (account, kind, value, first_at) VALUES (?, ?, ?, ?)",
+    );
+    this.db.transaction(() => {
+      for (const p of places) ins.run(p.account, p.kind, p.value, p.firstAt);
+    })();
+  }
+
+  async learnedPlaces(): Promise<LearnedPlaceRow[]> {
+    this.flush();
+    return this.db
+      .prepare("SELECT * FROM learned_places")
+      .all()
+      .map((r) => {
+        const x = r as Row;
+        return {
+          account: String(x.account),
+          kind: String(x.kind) as "network" | "country",
+          value: String(x.value),
+          firstAt: Number(x.first_at),
+        };
+      });
+  }
+
+  async insertAccountFlags(flags: readonly AccountFlagRow[]): Promise<void> {
+    this.flush();
+    const ins = this.db.prepare(
+      "INSERT INTO account_flags (at, account, type, rule, severity, reason, evidence) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    );
+    this.db.transaction(() => {
+      for (const f of flags) ins.run(f.at, f.account, f.type, f.rule, f.severity, f.reason, json(f.evidence));
+    })();
+  }
+
+  async listAccountFlags(
+    f: Page & { account?: string | undefined },
+  ): Promise<(AccountFlagRow & { id: number })[]> {
+    this.flush();
+    const w = new Where().add("account = ?", f.account).add("id < ?", f.before);
+    return this.db
+      .prepare(`SELECT * FROM account_flags ${w.sql} ORDER BY id DESC LIMIT ?`)
+      .all(...w.args, limitOf(f))
+      .map((r) => {
+        const x = r as Row;
+        return {
+          id: Number(x.id),
+          at: Number(x.at),
+          account: String(x.account),
+          type: String(x.type),
+          rule: String(x.rule),
+          severity: String(x.severity) as "warning" | "critical",
+          reason: String(x.reason),
+          evidence: parse<Record<string, unknown>>(x.evidence),
+        };
+      });
+  }
+
   // ---- audit
 
   async appendAudit(e: Omit<AuditEntry, "id">): Promise<void> {
@@ -564,6 +716,25 @@ function blockRow(x: Row): BlockRecord {
     rule: String(x.rule),
     reason: String(x.reason),
     evidence: parse(x.evidence),
+    createdBy: String(x.created_by),
+    liftedAt: x.lifted_at === null ? null : Number(x.lifted_at),
+    liftedBy: x.lifted_by === null ? null : String(x.lifted_by),
+    liftReason: x.lift_reason === null ? null : String(x.lift_reason),
+  };
+}
+
+function banRow(x: Row): BanRecord {
+  return {
+    id: String(x.id),
+    guard: String(x.guard) as Guard,
+    address: String(x.address),
+    createdAt: Number(x.created_at),
+    until: x.until === null ? null : Number(x.until),
+    rule: String(x.rule),
+    reason: String(x.reason),
+    severity: String(x.severity) as "warning" | "critical",
+    evidence: parse(x.evidence),
+    offence: Number(x.offence),
     createdBy: String(x.created_by),
     liftedAt: x.lifted_at === null ? null : Number(x.lifted_at),
     liftedBy: x.lifted_by === null ? null : String(x.lifted_by),

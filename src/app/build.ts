@@ -11,6 +11,7 @@ import { callRoutes } from "../adapters/http/calls-routes.js";
 import { buildHttp } from "../adapters/http/server.js";
 import { SqliteStore } from "../adapters/store/sqlite/sqlite-store.js";
 import type { Store } from "../adapters/store/store.js";
+import { type FastAgiServer, startFastAgi } from "../adapters/switch/fastagi.js";
 import { CallGuard } from "../calls/guard.js";
 import type { NumberingData } from "../calls/numbering.js";
 import { shippedDefaults } from "../calls/policy.js";
@@ -58,6 +59,8 @@ export type App = {
   /** The admin key created on first start with an empty store; shown once, never stored in clear. */
   readonly initialAdminKey: string | undefined;
   listen(): Promise<string>;
+  /** Where FastAGI listens, once listen() has run with fastagi enabled. */
+  fastagiAddress(): { address: string; port: number } | undefined;
   tick(): Promise<void>;
   close(): Promise<void>;
 };
@@ -212,6 +215,7 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
   });
 
   let sources: PbxSources | undefined;
+  let fastagi: FastAgiServer | undefined;
   const timers: NodeJS.Timeout[] = [];
   let lastPrune = 0;
   const tick = async (): Promise<void> => {
@@ -238,9 +242,11 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
     log,
     initialAdminKey,
     tick,
+    fastagiAddress: () => fastagi?.address,
     async listen() {
       const address = await http.listen({ host: config.server.host, port: config.server.port });
       sources = await startPbxSources(pg, (e) => pbx.ingest(e), metrics, log);
+      if (config.fastagi.enabled) fastagi = await startFastAgi({ ...config.fastagi, calls, log, now });
       if (!o.manualClock) {
         const t = setInterval(() => {
           tick().catch((err) => log.error({ err }, "tick failed"));
@@ -253,6 +259,7 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
     async close() {
       for (const t of timers) clearInterval(t);
       await sources?.close();
+      await fastagi?.close();
       await http.close();
       await store.close();
     },

@@ -26,10 +26,20 @@ function recordingEnforcer() {
 
 async function app(clock: () => number, enforcer: BanEnforcer, trusted: string[] = []) {
   const config = loadConfig({ overrides: { "store.sqlite": ":memory:", pbxGuard: { trusted } } });
-  const a = await buildApp(config, { log: pino({ level: "silent" }), now: clock, manualClock: true, enforcers: [enforcer] });
+  const a = await buildApp(config, {
+    log: pino({ level: "silent" }),
+    now: clock,
+    manualClock: true,
+    enforcers: [enforcer],
+  });
   const key = a.initialAdminKey ?? "";
   const call = (method: "GET" | "POST" | "DELETE" | "PUT", url: string, payload?: object) =>
-    a.http.inject({ method, url, headers: { authorization: `Bearer ${key}` }, ...(payload ? { payload } : {}) });
+    a.http.inject({
+      method,
+      url,
+      headers: { authorization: `Bearer ${key}` },
+      ...(payload ? { payload } : {}),
+    });
   return { a, call };
 }
 
@@ -45,16 +55,24 @@ test("password guessing from one address is banned, stored, enforced and lifted 
   assert.equal(bans.length, 1);
   assert.equal(bans[0].address, "203.0.113.5");
   assert.equal(bans[0].rule, "password-guessing");
-  assert.deepEqual(calls.filter((c) => c.startsWith("ban")), ["ban 203.0.113.5 10m"]);
+  assert.deepEqual(
+    calls.filter((c) => c.startsWith("ban")),
+    ["ban 203.0.113.5 10m"],
+  );
   const alerts = (await call("GET", "/v1/alerts?guard=pbx")).json().alerts;
   assert.ok(alerts.some((x: { rule: string }) => x.rule === "password-guessing"));
 
-  const lifted = await call("DELETE", `/v1/bans/${bans[0].id}`, { reason: "the customer's phone had an old password" });
+  const lifted = await call("DELETE", `/v1/bans/${bans[0].id}`, {
+    reason: "the customer's phone had an old password",
+  });
   assert.equal(lifted.statusCode, 200);
   assert.equal(lifted.json().active, false);
   assert.ok(calls.includes("unban 203.0.113.5"));
   const audit = (await call("GET", "/v1/audit?subject=203.0.113.5")).json().entries;
-  assert.deepEqual(audit.map((x: { action: string }) => x.action), ["ban.lift", "ban.create"]);
+  assert.deepEqual(
+    audit.map((x: { action: string }) => x.action),
+    ["ban.lift", "ban.create"],
+  );
   await a.close();
 });
 
@@ -86,10 +104,18 @@ test("the compromise chain blocks the account's international calls in the call 
   t += 20_000;
   await a.pbx.ingest(success(t, "192.0.2.50", "100"));
   t += 60_000;
-  const first = await call("POST", "/v1/calls/authorize", { callId: "x1", account: "100", to: "+12125551234" });
+  const first = await call("POST", "/v1/calls/authorize", {
+    callId: "x1",
+    account: "100",
+    to: "+12125551234",
+  });
   assert.equal(first.json().decision, "allow");
   t += 60_000;
-  const next = await call("POST", "/v1/calls/authorize", { callId: "x2", account: "100", to: "+12125551234" });
+  const next = await call("POST", "/v1/calls/authorize", {
+    callId: "x2",
+    account: "100",
+    to: "+12125551234",
+  });
   assert.equal(next.json().decision, "deny");
   assert.equal(next.json().reasons[0].rule, "account-blocked");
   const blocks = (await call("GET", "/v1/blocks?active=true&account=100")).json().blocks;

@@ -88,6 +88,17 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** FastAGI for Asterisk: `AGI(agi://mamori:4573/authorize)`. AGI has no credentials: keep it on trusted networks. */
+    fastagi: z
+      .object({
+        enabled: z.boolean().default(false),
+        host: z.string().min(1).default("127.0.0.1"),
+        port: port.default(4573),
+        /** Networks allowed to connect (loopback when empty). */
+        allowed: z.array(cidrText).default([]),
+      })
+      .strict()
+      .default({ enabled: false, host: "127.0.0.1", port: 4573, allowed: [] }),
     pbxGuard: z
       .object({
         /** Networks never banned, whatever they do: the PBX itself, the carrier's SBCs, the office. */

@@ -16,7 +16,14 @@ import type { StoreHealth } from "./store-health.js";
  * Order matters: a decision and what it causes (block, alerts) are stored before the answer goes back
  * to the switch; actions (webhooks, call termination) run after and never delay the answer.
  */
-export type TerminationSink = (t: Termination) => Promise<void> | void;
+export type TerminationSink = (t: Termination, dialog: SwitchDialog | undefined) => Promise<void> | void;
+
+export type SwitchDialog = {
+  readonly hEntry: number;
+  readonly hId: number;
+  readonly fromTag?: string | undefined;
+  readonly toTag?: string | undefined;
+};
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -83,8 +90,18 @@ export class CallService {
     return { ...v, stored };
   }
 
-  async answer(callId: string, at: number): Promise<{ known: boolean }> {
+  /** Dialog identifiers a switch gave with the answer (Kamailio), for ending the call later. */
+  readonly dialogs = new Map<string, SwitchDialog>();
+
+  async answer(callId: string, at: number, dialog?: SwitchDialog): Promise<{ known: boolean }> {
     const known = this.guard.liveCallKnown(callId);
+    if (known && dialog) {
+      if (this.dialogs.size >= 200_000) {
+        const first = this.dialogs.keys().next();
+        if (!first.done) this.dialogs.delete(first.value);
+      }
+      this.dialogs.set(callId, dialog);
+    }
     this.guard.answer({ type: "call.answer", at, callId });
     if (known) await this.health.try("answer", () => this.store.recordAnswer(callId, at));
     return { known };
@@ -92,6 +109,7 @@ export class CallService {
 
   async hangup(callId: string, at: number, billsec?: number): Promise<{ known: boolean; cost?: number }> {
     const out = this.guard.hangup({ type: "call.hangup", at, callId, billsec });
+    this.dialogs.delete(callId);
     if (out.ended) {
       const { billsec: b, cost } = out.ended;
       await this.health.try("hangup", () => this.store.recordHangup(callId, at, b, cost));
@@ -120,7 +138,7 @@ export class CallService {
       );
       for (const sink of this.terminationSinks) {
         try {
-          await sink(t);
+          await sink(t, this.dialogs.get(t.callId));
         } catch (err) {
           this.log.error({ err, callId: t.callId }, "could not end the call");
         }

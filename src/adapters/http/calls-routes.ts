@@ -22,13 +22,24 @@ export const authorizeBody = z
 const callEventBody = z
   .object({
     at: isoTime.optional(),
-    billsec: z
+    billsec: z.coerce
       .number()
       .nonnegative()
       .max(31 * 86_400)
-      .optional(),
+      .optional()
+      .describe("billed seconds; a number, or its text in form bodies"),
     cause: z.string().max(128).optional(),
     account: accountIdSchema.optional(),
+    /** Kamailio's dialog identifiers, so that Mamori can end the call through dlg.end_dlg. */
+    dialog: z
+      .object({
+        hEntry: z.coerce.number().int().nonnegative(),
+        hId: z.coerce.number().int().nonnegative(),
+        fromTag: z.string().max(128).optional(),
+        toTag: z.string().max(128).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -142,7 +153,7 @@ export function callRoutes(calls: CallService, now: TimeSource): AnyRoute[] {
       body: callEventBody,
       handler: async ({ params, body, key }) => {
         const at = eventTime(body.at, key?.role, now);
-        return { callId: params.callId, ...(await calls.answer(params.callId, at)) };
+        return { callId: params.callId, ...(await calls.answer(params.callId, at, body.dialog)) };
       },
     },
     {

@@ -42,15 +42,25 @@ function traffic(n: number) {
 
 function makeGuard(): CallGuard {
   const dir = shippedRulesDir();
-  const g = new CallGuard({ numbering: loadNumberingData(dir), holidays: loadHolidays(dir), defaults: shippedDefaults });
+  const g = new CallGuard({
+    numbering: loadNumberingData(dir),
+    holidays: loadHolidays(dir),
+    defaults: shippedDefaults,
+  });
   for (let i = 0; i < ACCOUNTS; i++)
-    g.setPolicy({ id: `acct-${i}`, international: { mode: "all" }, caps: { callsPerSecond: 1000, callsPerMinute: 100_000, concurrentCalls: 10_000 } });
+    g.setPolicy({
+      id: `acct-${i}`,
+      international: { mode: "all" },
+      caps: { callsPerSecond: 1000, callsPerMinute: 100_000, concurrentCalls: 10_000 },
+    });
   return g;
 }
 
 async function run(withStore: boolean) {
   const g = makeGuard();
-  const store = withStore ? new SqliteStore(join(mkdtempSync(join(tmpdir(), "mamori-bench-")), "b.db")) : undefined;
+  const store = withStore
+    ? new SqliteStore(join(mkdtempSync(join(tmpdir(), "mamori-bench-")), "b.db"))
+    : undefined;
   const { to, account } = traffic(N);
   const t0 = Date.UTC(2026, 10, 24, 1);
   const lat = new Float64Array(N);
@@ -61,20 +71,32 @@ async function run(withStore: boolean) {
     const at = t0 + i / 10; // 10,000 calls per second of event time
     const callId = `c${i}`;
     const a = process.hrtime.bigint();
-    const v = g.authorize({ type: "call.attempt", at, callId, account: account[i] as string, to: to[i] as string });
+    const v = g.authorize({
+      type: "call.attempt",
+      at,
+      callId,
+      account: account[i] as string,
+      to: to[i] as string,
+    });
     lat[i] = Number(process.hrtime.bigint() - a) / 1000;
     // Requests arrive concurrently in the service; the log commits them in groups (see sqlite-store.ts).
     if (store) writes.push(store.recordVerdict(v));
     if (writes.length >= 256) await Promise.all(writes.splice(0));
     if (v.decision === "allow") pending.push(callId);
-    if (pending.length > 600_000 / 10) g.hangup({ type: "call.hangup", at, callId: pending.shift() as string });
+    if (pending.length > 600_000 / 10)
+      g.hangup({ type: "call.hangup", at, callId: pending.shift() as string });
     if (i % 10_000 === 0) g.tick(at);
   }
   await Promise.all(writes);
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   lat.sort();
   await store?.close();
-  return { perSecond: N / seconds, p50: percentile(lat, 50), p99: percentile(lat, 99), denied: g.stats.denied };
+  return {
+    perSecond: N / seconds,
+    p50: percentile(lat, 50),
+    p99: percentile(lat, 99),
+    denied: g.stats.denied,
+  };
 }
 
 export async function benchAuthorize(): Promise<string> {

@@ -44,7 +44,12 @@ function bodyFor(i: number): string {
 }
 
 async function wrk(url: string, key: string, script: string): Promise<number> {
-  const out = await run("wrk", ["-t1", "-c32", `-d${SECONDS}s`, "-s", script, url], { BENCH_KEY: key }, (SECONDS + 30) * 1000);
+  const out = await run(
+    "wrk",
+    ["-t1", "-c32", `-d${SECONDS}s`, "-s", script, url],
+    { BENCH_KEY: key },
+    (SECONDS + 30) * 1000,
+  );
   const m = /Requests\/sec:\s+([\d.]+)/.exec(out);
   if (!m) throw new Error(`wrk printed no rate:\n${out}`);
   return Number(m[1]);
@@ -55,13 +60,23 @@ export async function benchHttp(): Promise<string> {
   const script = join(dir, "authorize.lua");
   writeFileSync(script, wrkScript);
   const { cmd, args } = mamoriCommand(["serve", "--port", "0", "--db", join(dir, "bench.db")]);
-  const mamori = await startProcess(cmd, args, /"address":"(http:\/\/127\.0\.0\.1:\d+)"/, { MAMORI_LOG_LEVEL: "warn" });
-  const bare = await startProcess(process.execPath, [join(repoRoot, "dist", "bench", "bare-fastify.js")], /listening (http:\/\/\S+)/);
+  const mamori = await startProcess(cmd, args, /"address":"(http:\/\/127\.0\.0\.1:\d+)"/, {
+    MAMORI_LOG_LEVEL: "warn",
+  });
+  const bare = await startProcess(
+    process.execPath,
+    [join(repoRoot, "dist", "bench", "bare-fastify.js")],
+    /listening (http:\/\/\S+)/,
+  );
   try {
     const url = mamori.match[1] as string;
     const admin = /MAMORI_ADMIN_KEY=(\S+)/.exec(mamori.output())?.[1] as string;
     const h = { authorization: `Bearer ${admin}`, "content-type": "application/json" };
-    const k = await fetch(`${url}/v1/keys`, { method: "POST", headers: h, body: JSON.stringify({ name: "bench", role: "switch" }) });
+    const k = await fetch(`${url}/v1/keys`, {
+      method: "POST",
+      headers: h,
+      body: JSON.stringify({ name: "bench", role: "switch" }),
+    });
     const key = ((await k.json()) as { secret: string }).secret;
     for (let i = 0; i < ACCOUNTS; i++) {
       await fetch(`${url}/v1/accounts/acct-${i}`, {
@@ -69,7 +84,14 @@ export async function benchHttp(): Promise<string> {
         headers: h,
         body: JSON.stringify({
           international: { mode: "all" },
-          caps: { callsPerSecond: 100_000, callsPerMinute: 1_000_000, concurrentCalls: 1_000_000, spendPerHour: 1e9, spendPerDay: 1e9, spendPerMonth: 1e9 },
+          caps: {
+            callsPerSecond: 100_000,
+            callsPerMinute: 1_000_000,
+            concurrentCalls: 1_000_000,
+            spendPerHour: 1e9,
+            spendPerDay: 1e9,
+            spendPerMonth: 1e9,
+          },
         }),
       });
     }
@@ -80,7 +102,15 @@ export async function benchHttp(): Promise<string> {
     const mamoriRate = await wrk(url, key, script);
     const headers = { authorization: `Bearer ${key}`, "content-type": "application/json" };
     const loop = (origin: string) =>
-      openLoop({ origin, path: "/v1/calls/authorize", headers, body: bodyFor, rate: 10_000, seconds: SECONDS, connections: 32 });
+      openLoop({
+        origin,
+        path: "/v1/calls/authorize",
+        headers,
+        body: bodyFor,
+        rate: 10_000,
+        seconds: SECONDS,
+        connections: 32,
+      });
     const bareLat = await loop(bareUrl);
     const mamoriLat = await loop(url);
     return [

@@ -14,8 +14,20 @@ export async function openLoop(opts: {
   rate: number;
   seconds: number;
   connections: number;
-}): Promise<{ sent: number; ok: number; errors: number; achieved: number; p50: number; p99: number; p999: number }> {
-  const pool = new Pool(opts.origin, { connections: opts.connections, pipelining: 1, keepAliveTimeout: 60_000 });
+}): Promise<{
+  sent: number;
+  ok: number;
+  errors: number;
+  achieved: number;
+  p50: number;
+  p99: number;
+  p999: number;
+}> {
+  const pool = new Pool(opts.origin, {
+    connections: opts.connections,
+    pipelining: 1,
+    keepAliveTimeout: 60_000,
+  });
   const total = Math.round(opts.rate * opts.seconds);
   const lat = new Float64Array(total);
   let ok = 0;

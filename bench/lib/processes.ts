@@ -17,9 +17,11 @@ export async function startProcess(
     out += d.toString();
   });
   const deadline = Date.now() + timeoutMs;
-  let match: RegExpExecArray | null = null;
-  while (Date.now() < deadline && child.exitCode === null && !(match = ready.exec(out)))
+  let match: RegExpExecArray | null = ready.exec(out);
+  while (!match && Date.now() < deadline && child.exitCode === null) {
     await new Promise((r) => setTimeout(r, 50));
+    match = ready.exec(out);
+  }
   if (!match) {
     child.kill("SIGKILL");
     throw new Error(`${cmd} did not become ready:\n${out.slice(-2000)}`);
@@ -40,7 +42,12 @@ export async function startProcess(
 }
 
 /** Runs a command to completion (bounded) and returns its output. */
-export async function run(cmd: string, args: string[], env: Record<string, string> = {}, timeoutMs = 120_000): Promise<string> {
+export async function run(
+  cmd: string,
+  args: string[],
+  env: Record<string, string> = {},
+  timeoutMs = 120_000,
+): Promise<string> {
   const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout?.on("data", (d: Buffer) => {

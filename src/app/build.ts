@@ -2,6 +2,9 @@ import { readFileSync } from "node:fs";
 import type { FastifyInstance } from "fastify";
 import { type Logger, pino } from "pino";
 import { parse as parseYaml } from "yaml";
+import { endKamailioCall } from "../adapters/actions/kamailio/end-call.js";
+import { KamailioHtableBans } from "../adapters/actions/kamailio/htable-bans.js";
+import { KamailioRpc } from "../adapters/actions/kamailio/rpc.js";
 import { NftablesBans } from "../adapters/actions/nftables/nftables.js";
 import { WebhookDispatcher } from "../adapters/actions/webhook/webhook.js";
 import { adminRoutes } from "../adapters/http/admin-routes.js";
@@ -160,9 +163,21 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
       reconcile: (d, t) => nft.reconcile(d, t),
     });
   }
+  if (pg.kamailio)
+    pbx.addEnforcer(
+      new KamailioHtableBans({
+        rpcUrl: pg.kamailio.rpcUrl,
+        table: pg.kamailio.table,
+        timeoutMs: pg.kamailio.timeoutMs,
+      }),
+    );
   for (const e of o.enforcers ?? []) pbx.addEnforcer(e);
   await pbx.restore(now(), pbxSettings.offenceMemoryDays);
   calls.onInternationalAllowed((account, at) => pbx.noteCall(account, at, true));
+  if (cg.kamailio) {
+    const rpc = new KamailioRpc({ url: cg.kamailio.rpcUrl, timeoutMs: cg.kamailio.timeoutMs });
+    calls.onTerminate((t, dialog) => endKamailioCall(rpc, t, dialog));
+  }
 
   let initialAdminKey: string | undefined;
   if ((await store.listKeys()).length === 0) {
@@ -218,10 +233,15 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
   let fastagi: FastAgiServer | undefined;
   const timers: NodeJS.Timeout[] = [];
   let lastPrune = 0;
+  let lastReconcile = now();
   const tick = async (): Promise<void> => {
     const t = now();
     await calls.tick(t);
     await pbx.tick(t);
+    if (t - lastReconcile >= pg.reconcileSeconds * 1000) {
+      lastReconcile = t;
+      await pbx.reconcile(t);
+    }
     await webhooks.dispatch(t);
     if (health.degraded) await health.try("probe", () => store.probeWrite(t));
     if (config.store.retentionDays > 0 && t - lastPrune > 3_600_000) {

@@ -63,6 +63,19 @@ export class PbxService {
     const active = await this.store.listBans({ activeAt: now, limit: 1000 });
     for (const b of active)
       this.guard.applyBan({ address: b.address, until: b.until ?? Number.MAX_SAFE_INTEGER, rule: b.rule });
+    await this.reconcile(now);
+    this.log.info({ bans: active.length, accounts: places.size }, "PBX guard state restored");
+  }
+
+  /** Makes every enforcer hold exactly the bans in force (a restarted Kamailio or a flushed ruleset forgets them). */
+  async reconcile(now: number): Promise<void> {
+    if (!this.enforcers.some((e) => e.reconcile)) return;
+    let active: BanRecord[];
+    try {
+      active = await this.store.listBans({ activeAt: now, limit: 1000 });
+    } catch {
+      return; // the store is down: keep what the enforcers hold
+    }
     const desired = active.map((b) => ({ address: b.address, until: b.until ?? now + 365 * DAY }));
     for (const e of this.enforcers) {
       try {
@@ -72,7 +85,6 @@ export class PbxService {
         this.enforcementFailed(e, err);
       }
     }
-    this.log.info({ bans: active.length, accounts: places.size }, "PBX guard state restored");
   }
 
   async ingest(event: SipEvent): Promise<PbxOutcome> {

@@ -83,6 +83,14 @@ export const configSchema = z
         rules: ruleOverridesSchema.optional(),
         /** Default caps for accounts that set none. */
         caps: accountPolicySchema.shape.caps,
+        /** Ends live calls that pass their limits through Kamailio's JSON-RPC (dlg.end_dlg). */
+        kamailio: z
+          .object({
+            rpcUrl: z.url({ protocol: /^https?$/ }),
+            timeoutMs: z.number().int().positive().max(60_000).default(2000),
+          })
+          .strict()
+          .optional(),
         /** Accounts to load at start (YAML with `accounts: [...]`); API changes are kept in the store. */
         accountsFile: z.string().min(1).optional(),
       })
@@ -135,6 +143,22 @@ export const configSchema = z
           })
           .strict()
           .optional(),
+        /** Bans enforced by Kamailio: an htable its script drops (deploy/kamailio/pbx-guard.cfg). */
+        kamailio: z
+          .object({
+            /** Kamailio's JSON-RPC endpoint (xhttp + jsonrpcs), e.g. http://127.0.0.1:5072/RPC. */
+            rpcUrl: z.url({ protocol: /^https?$/ }),
+            /** The htable of banned source addresses. */
+            table: z
+              .string()
+              .regex(/^[A-Za-z0-9_]{1,64}$/)
+              .default("mamori_bans"),
+            timeoutMs: z.number().int().positive().max(60_000).default(2000),
+          })
+          .strict()
+          .optional(),
+        /** How often the enforcers are made to match the stored bans (a restarted Kamailio forgets them). */
+        reconcileSeconds: z.number().int().positive().max(86_400).default(60),
         /** Bans enforced in the kernel: Mamori's own nftables table and sets (needs root). */
         nftables: z
           .object({

@@ -39,6 +39,7 @@ PACKAGES=(
   slowhttptest
   tcpdump
   iproute2
+  iputils-ping  # ICMP floods inside the flow guard's test namespaces
 )
 # The services these packages ship (service -> package); none may stay running.
 declare -A SERVICE_PACKAGE=(

@@ -292,6 +292,53 @@ export function storeContract(name: string, f: StoreFactory): void {
       await s.close();
     });
 
+    test("flow guard: attacks upserted, mitigations stored, renewed, withdrawn once and kept across a restart", async (t) => {
+      let s = await f.create();
+      await s.upsertAttack({
+        id: "atk-1",
+        victim: "192.0.2.10",
+        kind: "udp-flood",
+        startedAt: 100,
+        updatedAt: 100,
+        endedAt: null,
+        doc: { peak: 1 },
+      });
+      await s.upsertAttack({
+        id: "atk-1",
+        victim: "192.0.2.10",
+        kind: "amplification",
+        startedAt: 100,
+        updatedAt: 200,
+        endedAt: null,
+        doc: { peak: 9 },
+      });
+      const [a] = await s.listAttacks({ active: true });
+      assert.equal(a?.kind, "amplification");
+      assert.deepEqual(a?.doc, { peak: 9 });
+      const m = {
+        id: "bh-1",
+        attackId: "atk-1",
+        type: "blackhole",
+        createdAt: 150,
+        expiresAt: 1000,
+        doc: { prefix: "192.0.2.10/32" },
+      };
+      await s.upsertMitigation(m, "engine");
+      await s.upsertMitigation({ ...m, expiresAt: 2000 }, "engine");
+      assert.equal((await s.listMitigations({ activeAt: 1500 }))[0]?.expiresAt, 2000);
+      if (f.reopen) s = await f.reopen(s);
+      else t.diagnostic("no reopen");
+      assert.equal((await s.listMitigations({ activeAt: 1500 })).length, 1);
+      assert.equal(await s.withdrawMitigation("bh-1", "key_op", "attack over", 1600), true);
+      assert.equal(await s.withdrawMitigation("bh-1", "key_op", "again", 1601), false);
+      assert.equal((await s.listMitigations({ activeAt: 1700 })).length, 0);
+      assert.deepEqual(
+        (await s.listAudit({ subject: "bh-1" })).map((e) => e.action),
+        ["mitigation.withdraw", "mitigation.create"],
+      );
+      await s.close();
+    });
+
     test("the decision log is pruned by age, keeping calls still up", async () => {
       const s = await f.create();
       await s.recordVerdict(verdict({ callId: "old-ended", at: 1000 }));

@@ -8,57 +8,24 @@
  * then skipped.
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer as createTcpServer, type Socket } from "node:net";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { fixture, repoRoot } from "../support/paths.js";
-import {
-  artifactsDir,
-  freePort,
-  type PeerProcess,
-  requirePeer,
-  startProcess,
-  stopAll,
-  udpPortInUse,
-  which,
-} from "../support/peers.js";
+import { type Dialog, type Kamailio, kamailioSkipReason, startKamailio, until } from "../support/kamailio.js";
+import { artifactsDir, freePort, stopAll } from "../support/peers.js";
+import { type Call, finish, messagesStarting, Sipp, stopUas } from "../support/sipp.js";
 
 const REAL_URL = process.env.MAMORI_SMOKE_URL;
 const API_KEY = process.env.MAMORI_SMOKE_API_KEY ?? "smoke-test-key";
 const DENIED = /^(\+|00|010)232/;
-const skip = requirePeer("kamailio", "sipp") ?? kamailioModulesMissing();
+const skip = kamailioSkipReason();
 
 // One directory per run, so that logs of a failed run stay next to each other.
 let runDir = "";
 function dir(): string {
   if (!runDir) runDir = artifactsDir("kamailio-smoke", `run-${Date.now()}-${process.pid}`);
   return runDir;
-}
-
-/** http_client and jansson come in separate Debian packages from Kamailio itself. */
-function kamailioModulesMissing(): string | undefined {
-  const kamailio = which("kamailio");
-  if (!kamailio) return undefined;
-  let help = "";
-  try {
-    help = execFileSync(kamailio, ["-h"], {
-      encoding: "utf8",
-      timeout: 5000,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-  } catch (error) {
-    help = String((error as { stdout?: string }).stdout ?? "");
-  }
-  const modulesDir = /Modules search path \(default: ([^)]+)\)/.exec(help)?.[1];
-  if (!modulesDir) return undefined;
-  const missing = ["http_client.so", "jansson.so", "dialog.so", "jsonrpcs.so"].filter(
-    (module) => !modulesDir.split(":").some((d) => existsSync(join(d, module))),
-  );
-  return missing.length > 0 ? `Kamailio modules missing: ${missing.join(", ")}` : undefined;
 }
 
 // ---------------------------------------------------------------- stand-in for Mamori's API
@@ -121,22 +88,10 @@ async function startStandIn(): Promise<StandIn> {
   };
 }
 
-function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    let text = "";
-    req.setEncoding("utf8");
-    req.on("data", (chunk: string) => {
-      text += chunk;
-    });
-    req.on("end", () => {
-      try {
-        resolve(text === "" ? {} : (JSON.parse(text) as Record<string, unknown>));
-      } catch (error) {
-        reject(error);
-      }
-    });
-    req.on("error", reject);
-  });
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  let text = "";
+  for await (const chunk of req) text += String(chunk);
+  return text === "" ? {} : (JSON.parse(text) as Record<string, unknown>);
 }
 
 function reply(res: ServerResponse, status: number, body: unknown) {
@@ -184,182 +139,11 @@ async function startHungServer(): Promise<{ url: string; connections: () => numb
   };
 }
 
-// ---------------------------------------------------------------- Kamailio
+const sipp = new Sipp(dir);
 
-interface Kamailio {
-  sipPort: number;
-  rpcPort: number;
-  process: PeerProcess;
-  rpc(method: string, params?: unknown[]): Promise<unknown>;
-}
-
-async function rpcCall(port: number, method: string, params: unknown[] = []): Promise<unknown> {
-  const response = await fetch(`http://127.0.0.1:${port}/RPC`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ jsonrpc: "2.0", method, params, id: 1 }),
-    signal: AbortSignal.timeout(3000),
-  });
-  const json = (await response.json()) as { result?: unknown; error?: { message?: string } };
-  if (!response.ok || json.error)
-    throw new Error(`${method}: HTTP ${response.status} ${json.error?.message ?? ""}`);
-  return json.result;
-}
-
-/**
- * Starts Kamailio on the shipped configuration (a copy without mamori-local.cfg, so that no site
- * override is read), with the settings given as -A defines exactly as an operator would.
- */
-async function startKamailio(name: string, mamoriUrl: string, nextHopPort: number, flags: string[] = []) {
-  const sipPort = await freePort();
-  const rpcPort = await freePort();
-  const workDir = join(dir(), name);
-  mkdirSync(workDir, { recursive: true });
-  const cfg = join(workDir, "kamailio.cfg");
-  for (const file of ["kamailio.cfg", "mamori-defines.cfg"]) {
-    copyFileSync(join(repoRoot, "deploy", "kamailio", file), join(workDir, file));
-  }
-  const defines = [
-    `MAMORI_SIP_LISTEN=udp:127.0.0.1:${sipPort}`,
-    "MAMORI_RPC_ADDR=127.0.0.1",
-    `MAMORI_RPC_PORT=${rpcPort}`,
-    `MAMORI_NEXT_HOP="sip:127.0.0.1:${nextHopPort}"`,
-    `MAMORI_URL="${mamoriUrl}"`,
-    `MAMORI_API_KEY="${API_KEY}"`,
-    "MAMORI_TIMEOUT_S=1",
-    "MAMORI_CHILDREN=2",
-    "MAMORI_ASYNC_WORKERS=2",
-    ...(process.env.MAMORI_SMOKE_KAMAILIO_DEBUG ? ["MAMORI_DEBUG"] : []),
-    ...flags,
-  ];
-  const args = ["-f", cfg, "-DD", "-E", "-m", "48", "-M", "8", "-Y", workDir, "-w", workDir];
-  for (const define of defines) args.push("-A", define);
-  const kamailio = await startProcess("kamailio", args, {
-    name: `kamailio-${name}`,
-    logDir: dir(),
-    readyWhen: async () => {
-      await rpcCall(rpcPort, "core.version");
-      return true;
-    },
-    timeoutMs: 15_000,
-  });
-  return {
-    sipPort,
-    rpcPort,
-    process: kamailio,
-    rpc: (method, params) => rpcCall(rpcPort, method, params),
-  } satisfies Kamailio;
-}
-
-// ---------------------------------------------------------------- SIPp
-
-type Call = readonly [account: string, dialled: string, caller: string];
-
-interface SippRun {
-  process: PeerProcess;
-  messages: string;
-  stats: string;
-}
-
-interface SippResult {
-  code: number | null;
-  successful: number;
-  failed: number;
-  messages: string;
-}
-
-let sippCounter = 0;
-
-async function sipp(scenario: string, extra: string[], calls: number, label: string): Promise<SippRun> {
-  const n = ++sippCounter;
-  const base = join(dir(), `sipp-${n}-${label}`);
-  const messages = `${base}.msg`;
-  const stats = `${base}-stats.csv`;
-  const args = [
-    "-sf",
-    fixture("sipp", scenario),
-    "-i",
-    "127.0.0.1",
-    "-mp",
-    String(await freePort(4)), // SIPp binds the media port and the one two above it
-    "-m",
-    String(calls),
-    "-nostdin",
-    "-trace_msg",
-    "-message_file",
-    messages,
-    "-trace_stat",
-    "-stf",
-    stats,
-    "-trace_err",
-    "-error_file",
-    `${base}-errors.log`,
-    ...extra,
-  ];
-  const peer = await startProcess("sipp", args, { name: `sipp-${n}-${label}`, logDir: dir() });
-  return { process: peer, messages, stats };
-}
-
-/** The trunk: a SIPp UAS on a port of its own, ready once it has bound it. */
-async function startUas(scenario: string, port: number, calls: number, label: string): Promise<SippRun> {
-  const run = await sipp(scenario, ["-p", String(port), "-timeout", "40s"], calls, label);
-  const deadline = Date.now() + 5000;
-  while (!(await udpPortInUse(port)) && Date.now() < deadline) await sleep(25);
-  return run;
-}
-
-/** Callers: one SIPp UAC call per row, at most 10 calls a second, all over within 20 s. */
-async function startUac(scenario: string, kamailioPort: number, rows: readonly Call[], label: string) {
-  const csv = join(dir(), `calls-${sippCounter + 1}-${label}.csv`);
-  writeFileSync(csv, `SEQUENTIAL\n${rows.map((row) => row.join(";")).join("\n")}\n`);
-  const extra = ["-inf", csv, "-p", String(await freePort()), "-r", "10", "-l", "5"];
-  extra.push("-timeout", "20s", "-timeout_error", `127.0.0.1:${kamailioPort}`);
-  return sipp(scenario, extra, rows.length, label);
-}
-
-async function finish(run: SippRun, timeoutMs = 30_000): Promise<SippResult> {
-  const status = await run.process.waitForExit(timeoutMs);
-  return { code: status.code, ...readStats(run.stats), messages: readIfExists(run.messages) };
-}
-
-async function uac(scenario: string, kamailioPort: number, rows: readonly Call[], label: string) {
-  return finish(await startUac(scenario, kamailioPort, rows, label));
-}
-
-function readIfExists(file: string): string {
-  return existsSync(file) ? readFileSync(file, "utf8") : "";
-}
-
-function readStats(file: string): { successful: number; failed: number } {
-  const lines = readIfExists(file).trim().split("\n");
-  const header = lines[0]?.split(";") ?? [];
-  const last = lines.length > 1 ? (lines[lines.length - 1]?.split(";") ?? []) : [];
-  const column = (name: string) => Number(last[header.indexOf(name)] ?? Number.NaN);
-  return { successful: column("SuccessfulCall(C)"), failed: column("FailedCall(C)") };
-}
-
-/** SIP messages in a SIPp message log (-trace_msg), sent and received. */
-function sipMessages(log: string): string[] {
-  return log
-    .split(/^-{10,}.*$/m)
-    .map((block) => block.replace(/^[\s\S]*?(?:message (?:sent|received)[^\n]*\n)\s*/, "").trim())
-    .filter((message) => /^(?:[A-Z]+ sip:|SIP\/2\.0 )/.test(message));
-}
-
-const messagesStarting = (log: string, start: string) => sipMessages(log).filter((m) => m.startsWith(start));
-
-async function until<T>(
-  what: string,
-  timeoutMs: number,
-  probe: () => T | undefined | Promise<T | undefined>,
-) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
-  }
+function kamailioFor(name: string, mamoriUrl: string, nextHopPort: number, defines: string[] = []) {
+  const debug = Boolean(process.env.MAMORI_SMOKE_KAMAILIO_DEBUG);
+  return startKamailio({ name, dir: dir(), mamoriUrl, apiKey: API_KEY, nextHopPort, defines, debug });
 }
 
 // ---------------------------------------------------------------- tests
@@ -387,7 +171,7 @@ describe("Kamailio asks Mamori before relaying each call", { skip }, () => {
   before(async () => {
     standIn = REAL_URL ? undefined : await startStandIn();
     trunkPort = await freePort();
-    kamailio = await startKamailio("main", REAL_URL ?? standIn?.url ?? "", trunkPort);
+    kamailio = await kamailioFor("main", REAL_URL ?? standIn?.url ?? "", trunkPort);
   });
 
   after(async () => {
@@ -396,8 +180,8 @@ describe("Kamailio asks Mamori before relaying each call", { skip }, () => {
   });
 
   it("relays allowed calls to the trunk, where they complete", async () => {
-    const trunk = await startUas("uas.xml", trunkPort, ALLOWED.length, "trunk");
-    const callers = await uac("uac.xml", kamailio.sipPort, ALLOWED, "allowed");
+    const trunk = await sipp.startUas("uas.xml", trunkPort, ALLOWED.length, "trunk");
+    const callers = await sipp.uac("uac.xml", kamailio.sipPort, ALLOWED, "allowed");
     const trunkResult = await finish(trunk);
 
     assert.equal(
@@ -448,24 +232,20 @@ describe("Kamailio asks Mamori before relaying each call", { skip }, () => {
       const [answer, hangup] = mine;
       assert.equal(answer?.authorization, `Bearer ${API_KEY}`);
       assert.equal(hangup?.body.cause, "bye");
-      const dialog = answer?.body.dialog as Record<string, unknown> | undefined;
-      assert.equal(typeof dialog?.hEntry, "number");
-      assert.equal(typeof dialog?.hId, "number");
-      assert.equal(typeof dialog?.fromTag, "string");
-      assert.equal(typeof dialog?.toTag, "string");
+      const { hEntry, hId, fromTag, toTag } = (answer?.body.dialog ?? {}) as Record<string, unknown>;
+      assert.deepEqual(
+        [hEntry, hId, fromTag, toTag].map((v) => typeof v),
+        ["number", "number", "string", "string"],
+      );
     }
   });
 
   it("refuses calls to +232 with 403 and Mamori's reason, and never rings the trunk", async () => {
-    const trunk = await startUas("uas.xml", trunkPort, 1, "trunk-untouched");
-    const callers = await uac("uac-rejected.xml", kamailio.sipPort, DENIED_CALLS, "denied");
-    await trunk.process.stop();
+    const trunk = await sipp.startUas("uas.xml", trunkPort, 1, "trunk-untouched");
+    const callers = await sipp.uac("uac-rejected.xml", kamailio.sipPort, DENIED_CALLS, "denied");
+    const trunkResult = await stopUas(trunk);
 
-    assert.equal(
-      callers.successful,
-      DENIED_CALLS.length,
-      `callers: code ${callers.code}, failed ${callers.failed}`,
-    );
+    assert.equal(callers.successful, DENIED_CALLS.length, `code ${callers.code}, failed ${callers.failed}`);
     const refusals = messagesStarting(callers.messages, "SIP/2.0 403");
     assert.equal(refusals.length, DENIED_CALLS.length);
     for (const refusal of refusals) {
@@ -474,11 +254,7 @@ describe("Kamailio asks Mamori before relaying each call", { skip }, () => {
       else assert.notEqual(reason, "");
       assert.match(refusal, /^Reason:\s*SIP\s*;\s*cause=403\s*;\s*text="[^"\r\n]*"\s*$/im);
     }
-    assert.equal(
-      messagesStarting(readIfExists(trunk.messages), "INVITE ").length,
-      0,
-      "no INVITE reached the trunk",
-    );
+    assert.equal(messagesStarting(trunkResult.messages, "INVITE ").length, 0, "no INVITE reached the trunk");
 
     if (standIn) {
       const deniedIds = standIn.authorizations
@@ -486,27 +262,15 @@ describe("Kamailio asks Mamori before relaying each call", { skip }, () => {
         .map((a) => a.body.callId);
       assert.equal(deniedIds.length, DENIED_CALLS.length);
       await sleep(300);
-      assert.equal(
-        standIn.events.filter((e) => deniedIds.includes(e.callId)).length,
-        0,
-        "no notices for refused calls",
-      );
+      const notices = standIn.events.filter((e) => deniedIds.includes(e.callId));
+      assert.equal(notices.length, 0, "no notices for refused calls");
     }
   });
 
-  type Dialog = {
-    h_entry: number;
-    h_id: number;
-    state: number;
-    "call-id": string;
-    caller: { tag: string };
-    callee: { tag: string };
-  };
-
   /** Sets up a call that stays up, lets `end` end it over RPC, and checks both ends got a BYE. */
   async function endLiveCall(label: string, dialled: string, end: (dialog: Dialog) => Promise<unknown>) {
-    const trunk = await startUas("uas-hold.xml", trunkPort, 1, `trunk-${label}`);
-    const caller = await startUac("uac.xml", kamailio.sipPort, [["acme", dialled, "2001"]], label);
+    const trunk = await sipp.startUas("uas-hold.xml", trunkPort, 1, `trunk-${label}`);
+    const caller = await sipp.startUac("uac.xml", kamailio.sipPort, [["acme", dialled, "2001"]], label);
     const live = await until("a confirmed dialog", 10_000, async () => {
       const dialogs = (await kamailio.rpc("dlg.list")) as Dialog[];
       return dialogs.find((d) => d.state === 4);
@@ -562,10 +326,15 @@ describe("when Mamori does not answer, the configured failure mode applies", { s
     const stopped = await startStandIn();
     await stopped.stop(); // nothing listens on its port any more
     const trunkPort = await freePort();
-    const kamailio = await startKamailio("fail-open", stopped.url, trunkPort);
+    const kamailio = await kamailioFor("fail-open", stopped.url, trunkPort);
     try {
-      const trunk = await startUas("uas.xml", trunkPort, 1, "trunk-fail-open");
-      const caller = await uac("uac.xml", kamailio.sipPort, [["acme", "+14155550100", "2001"]], "fail-open");
+      const trunk = await sipp.startUas("uas.xml", trunkPort, 1, "trunk-fail-open");
+      const caller = await sipp.uac(
+        "uac.xml",
+        kamailio.sipPort,
+        [["acme", "+14155550100", "2001"]],
+        "fail-open",
+      );
       const trunkResult = await finish(trunk);
       assert.equal(caller.successful, 1, `caller: code ${caller.code}, failed ${caller.failed}`);
       assert.equal(trunkResult.successful, 1);
@@ -579,12 +348,17 @@ describe("when Mamori does not answer, the configured failure mode applies", { s
     const hung = await startHungServer();
     t.after(() => hung.stop());
     const trunkPort = await freePort();
-    const kamailio = await startKamailio("fail-closed", hung.url, trunkPort, ["MAMORI_FAIL_CLOSED"]);
+    const kamailio = await kamailioFor("fail-closed", hung.url, trunkPort, ["MAMORI_FAIL_CLOSED"]);
     try {
-      const trunk = await startUas("uas.xml", trunkPort, 1, "trunk-fail-closed");
+      const trunk = await sipp.startUas("uas.xml", trunkPort, 1, "trunk-fail-closed");
       const call = async (dialled: string, label: string) => {
         const started = Date.now();
-        const result = await uac("uac-rejected.xml", kamailio.sipPort, [["acme", dialled, "2001"]], label);
+        const result = await sipp.uac(
+          "uac-rejected.xml",
+          kamailio.sipPort,
+          [["acme", dialled, "2001"]],
+          label,
+        );
         return { ...result, elapsed: Date.now() - started };
       };
 
@@ -612,9 +386,9 @@ describe("when Mamori does not answer, the configured failure mode applies", { s
       assert.ok(second.elapsed < 900, `refused at once while Mamori is down (${second.elapsed} ms)`);
       assert.equal(hung.connections(), asked, "Mamori was not asked again");
 
-      await trunk.process.stop();
+      const trunkResult = await stopUas(trunk);
       assert.equal(
-        messagesStarting(readIfExists(trunk.messages), "INVITE ").length,
+        messagesStarting(trunkResult.messages, "INVITE ").length,
         0,
         "no INVITE reached the trunk",
       );

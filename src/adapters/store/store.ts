@@ -112,6 +112,29 @@ export type AccountFlagRow = {
   readonly evidence: Readonly<Record<string, unknown>>;
 };
 
+/** A flow-guard attack or mitigation as stored: the engine's own object as JSON, plus what queries need. */
+export type AttackRow = {
+  readonly id: string;
+  readonly victim: string;
+  readonly kind: string;
+  readonly startedAt: number;
+  readonly updatedAt: number;
+  readonly endedAt: number | null;
+  readonly doc: unknown;
+};
+
+export type MitigationRow = {
+  readonly id: string;
+  readonly attackId: string | null;
+  readonly type: string;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  readonly withdrawnAt: number | null;
+  readonly withdrawnBy: string | null;
+  readonly withdrawReason: string | null;
+  readonly doc: unknown;
+};
+
 export type Page = { readonly limit?: number | undefined; readonly before?: number | undefined };
 
 export type AlertFilter = Page & {
@@ -177,6 +200,18 @@ export interface Store {
   listAccountFlags(
     filter: Page & { account?: string | undefined },
   ): Promise<(AccountFlagRow & { id: number })[]>;
+
+  upsertAttack(a: Omit<AttackRow, "doc"> & { doc: unknown }): Promise<void>;
+  listAttacks(filter: Page & { active?: boolean | undefined }): Promise<AttackRow[]>;
+  /** Stores a mitigation (again: a renewal updates its expiry and document) with an audit entry on creation. */
+  upsertMitigation(
+    m: Omit<MitigationRow, "withdrawnAt" | "withdrawnBy" | "withdrawReason">,
+    actor: string,
+  ): Promise<void>;
+  listMitigations(filter: Page & { activeAt?: number | undefined }): Promise<MitigationRow[]>;
+  getMitigation(id: string): Promise<MitigationRow | undefined>;
+  /** Marks a mitigation withdrawn; false when unknown or already withdrawn. */
+  withdrawMitigation(id: string, actor: string, reason: string, at: number): Promise<boolean>;
 
   appendAudit(entry: Omit<AuditEntry, "id">): Promise<void>;
   listAudit(

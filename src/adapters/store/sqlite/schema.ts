@@ -129,4 +129,28 @@ export const migrations: readonly string[] = [
   );
   CREATE INDEX account_flags_account ON account_flags(account, id);
   `,
+  `
+  CREATE TABLE attacks (
+    id TEXT PRIMARY KEY,
+    victim TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    ended_at INTEGER,
+    doc TEXT NOT NULL
+  );
+  CREATE INDEX attacks_started ON attacks(started_at);
+  CREATE TABLE mitigations (
+    id TEXT PRIMARY KEY,
+    attack_id TEXT,
+    type TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    withdrawn_at INTEGER,
+    withdrawn_by TEXT,
+    withdraw_reason TEXT,
+    doc TEXT NOT NULL
+  );
+  CREATE INDEX mitigations_open ON mitigations(expires_at) WHERE withdrawn_at IS NULL;
+  `,
 ];

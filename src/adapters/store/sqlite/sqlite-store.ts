@@ -5,6 +5,7 @@ import type {
   AccountFlagRow,
   AlertFilter,
   ApiKeyRecord,
+  AttackRow,
   AuditEntry,
   Ban,
   BanFilter,
@@ -16,6 +17,7 @@ import type {
   Delivery,
   Guard,
   LearnedPlaceRow,
+  MitigationRow,
   Page,
   Store,
   StoredAlert,
@@ -554,6 +556,94 @@ export class SqliteStore implements Store {
       });
   }
 
+  // ---- flow guard: attacks and mitigations
+
+  async upsertAttack(a: Omit<AttackRow, "doc"> & { doc: unknown }): Promise<void> {
+    this.flush();
+    this.db
+      .prepare(
+        `INSERT INTO attacks (id, victim, kind, started_at, updated_at, ended_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, updated_at = excluded.updated_at, ended_at = excluded.ended_at, doc = excluded.doc`,
+      )
+      .run(a.id, a.victim, a.kind, a.startedAt, a.updatedAt, a.endedAt, json(a.doc));
+  }
+
+  async listAttacks(f: Page & { active?: boolean | undefined }): Promise<AttackRow[]> {
+    this.flush();
+    const w = new Where().add("started_at < ?", f.before);
+    if (f.active) w.parts.push("ended_at IS NULL");
+    return this.db
+      .prepare(`SELECT * FROM attacks ${w.sql} ORDER BY started_at DESC LIMIT ?`)
+      .all(...w.args, limitOf(f))
+      .map((r) => {
+        const x = r as Row;
+        return {
+          id: String(x.id),
+          victim: String(x.victim),
+          kind: String(x.kind),
+          startedAt: Number(x.started_at),
+          updatedAt: Number(x.updated_at),
+          endedAt: x.ended_at === null ? null : Number(x.ended_at),
+          doc: parse(x.doc),
+        };
+      });
+  }
+
+  async upsertMitigation(
+    m: Omit<MitigationRow, "withdrawnAt" | "withdrawnBy" | "withdrawReason">,
+    actor: string,
+  ): Promise<void> {
+    this.flush();
+    this.db.transaction(() => {
+      const existed = this.db.prepare("SELECT 1 FROM mitigations WHERE id = ?").get(m.id) !== undefined;
+      this.db
+        .prepare(
+          `INSERT INTO mitigations (id, attack_id, type, created_at, expires_at, doc) VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT(id) DO UPDATE SET expires_at = excluded.expires_at, doc = excluded.doc,
+             withdrawn_at = NULL, withdrawn_by = NULL, withdraw_reason = NULL`,
+        )
+        .run(m.id, m.attackId, m.type, m.createdAt, m.expiresAt, json(m.doc));
+      if (!existed)
+        this.st.audit.run(
+          m.createdAt,
+          actor,
+          "mitigation.create",
+          m.id,
+          json({ type: m.type, attackId: m.attackId, expiresAt: m.expiresAt }),
+        );
+    })();
+  }
+
+  async listMitigations(f: Page & { activeAt?: number | undefined }): Promise<MitigationRow[]> {
+    this.flush();
+    const w = new Where()
+      .add("withdrawn_at IS NULL AND expires_at > ?", f.activeAt)
+      .add("created_at < ?", f.before);
+    return this.db
+      .prepare(`SELECT * FROM mitigations ${w.sql} ORDER BY created_at DESC LIMIT ?`)
+      .all(...w.args, limitOf(f))
+      .map((r) => mitigationRow(r as Row));
+  }
+
+  async getMitigation(id: string): Promise<MitigationRow | undefined> {
+    this.flush();
+    const r = this.db.prepare("SELECT * FROM mitigations WHERE id = ?").get(id) as Row | undefined;
+    return r ? mitigationRow(r) : undefined;
+  }
+
+  async withdrawMitigation(id: string, actor: string, reason: string, at: number): Promise<boolean> {
+    this.flush();
+    return this.db.transaction(() => {
+      const n = this.db
+        .prepare(
+          "UPDATE mitigations SET withdrawn_at = ?, withdrawn_by = ?, withdraw_reason = ? WHERE id = ? AND withdrawn_at IS NULL",
+        )
+        .run(at, actor, reason, id).changes;
+      if (n > 0) this.st.audit.run(at, actor, "mitigation.withdraw", id, json({ reason }));
+      return n > 0;
+    })();
+  }
+
   // ---- audit
 
   async appendAudit(e: Omit<AuditEntry, "id">): Promise<void> {
@@ -739,6 +829,20 @@ function banRow(x: Row): BanRecord {
     liftedAt: x.lifted_at === null ? null : Number(x.lifted_at),
     liftedBy: x.lifted_by === null ? null : String(x.lifted_by),
     liftReason: x.lift_reason === null ? null : String(x.lift_reason),
+  };
+}
+
+function mitigationRow(x: Row): MitigationRow {
+  return {
+    id: String(x.id),
+    attackId: x.attack_id === null ? null : String(x.attack_id),
+    type: String(x.type),
+    createdAt: Number(x.created_at),
+    expiresAt: Number(x.expires_at),
+    withdrawnAt: x.withdrawn_at === null ? null : Number(x.withdrawn_at),
+    withdrawnBy: x.withdrawn_by === null ? null : String(x.withdrawn_by),
+    withdrawReason: x.withdraw_reason === null ? null : String(x.withdraw_reason),
+    doc: parse(x.doc),
   };
 }
 

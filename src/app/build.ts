@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import type { FastifyInstance } from "fastify";
 import { type Logger, pino } from "pino";
 import { parse as parseYaml } from "yaml";
+import { ExabgpSpeaker } from "../adapters/actions/exabgp/exabgp.js";
 import { endKamailioCall } from "../adapters/actions/kamailio/end-call.js";
 import { KamailioHtableBans } from "../adapters/actions/kamailio/htable-bans.js";
 import { KamailioRpc } from "../adapters/actions/kamailio/rpc.js";
@@ -11,7 +12,9 @@ import { adminRoutes } from "../adapters/http/admin-routes.js";
 import { KeyRing, newKey } from "../adapters/http/auth.js";
 import { banRoutes } from "../adapters/http/ban-routes.js";
 import { callRoutes } from "../adapters/http/calls-routes.js";
+import { flowRoutes } from "../adapters/http/flow-routes.js";
 import { buildHttp } from "../adapters/http/server.js";
+import { type FlowCollector, startFlowCollector } from "../adapters/ingest/flow-collector.js";
 import { SqliteStore } from "../adapters/store/sqlite/sqlite-store.js";
 import type { Store } from "../adapters/store/store.js";
 import { type FastAgiServer, startFastAgi } from "../adapters/switch/fastagi.js";
@@ -26,9 +29,12 @@ import { loadNumberingData } from "../config/rules-files.js";
 import { loadScannerList } from "../config/scanner-list.js";
 import { accountsFileSchema, type Config } from "../config/schema.js";
 import { CidrSet } from "../core/cidr.js";
+import { FlowGuard } from "../flows/engine.js";
+import { defaultFlowGuardSettings } from "../flows/settings.js";
 import { PbxGuard } from "../sip/guard.js";
 import { defaultPbxGuardSettings } from "../sip/settings.js";
 import { CallService } from "./call-service.js";
+import { FlowService } from "./flow-service.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { type BanEnforcer, PbxService } from "./pbx-service.js";
 import { type PbxSources, startPbxSources } from "./pbx-sources.js";
@@ -64,6 +70,9 @@ export type App = {
   listen(): Promise<string>;
   /** Where FastAGI listens, once listen() has run with fastagi enabled. */
   fastagiAddress(): { address: string; port: number } | undefined;
+  /** The flow collector's UDP ports, once listen() has run with the flow guard enabled. */
+  flowPorts(): { netflow?: number; ipfix?: number; sflow?: number } | undefined;
+  readonly flows: FlowService;
   tick(): Promise<void>;
   close(): Promise<void>;
 };
@@ -174,6 +183,22 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
   for (const e of o.enforcers ?? []) pbx.addEnforcer(e);
   await pbx.restore(now(), pbxSettings.offenceMemoryDays);
   calls.onInternationalAllowed((account, at) => pbx.noteCall(account, at, true));
+  const fgc = config.flowGuard;
+  const flowGuard = new FlowGuard(fgc.settings ?? defaultFlowGuardSettings());
+  const speaker =
+    fgc.enabled && fgc.exabgp
+      ? await ExabgpSpeaker.start({
+          neighbors: fgc.exabgp.neighbors,
+          runDir: fgc.exabgp.runDir,
+          netns: fgc.exabgp.netns,
+          restartAfterMs: fgc.exabgp.restartAfterMs,
+          onLog: (line) => log.debug({ exabgp: line }, "exabgp"),
+          onEvent: (e) =>
+            e.type === "ack" && !e.ok ? log.error({ e }, "exabgp refused a command") : undefined,
+        })
+      : undefined;
+  const flows = new FlowService(flowGuard, store, health, speaker, pbx, webhooks, metrics, log);
+  await flows.restore(now());
   if (cg.kamailio) {
     const rpc = new KamailioRpc({ url: cg.kamailio.rpcUrl, timeoutMs: cg.kamailio.timeoutMs });
     calls.onTerminate((t, dialog) => endKamailioCall(rpc, t, dialog));
@@ -201,6 +226,7 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
       ...callRoutes(calls, now),
       ...adminRoutes(calls, store, keys, now),
       ...banRoutes(pbx, store, now),
+      ...flowRoutes(flows, store, now),
     ],
     keys,
     metrics,
@@ -218,6 +244,14 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
         },
         liveCalls: guard.liveTotal(),
         webhooks: { ...webhooks.stats },
+        flowGuard: fgc.enabled
+          ? {
+              ...flows.stats,
+              collector: collector
+                ? { ports: collector.ports, exporters: [...collector.stats.exporters()].length }
+                : undefined,
+            }
+          : "disabled",
         pbxGuard: {
           ...pbxGuard.stats,
           sources: sources?.stats(),
@@ -231,6 +265,7 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
 
   let sources: PbxSources | undefined;
   let fastagi: FastAgiServer | undefined;
+  let collector: FlowCollector | undefined;
   const timers: NodeJS.Timeout[] = [];
   let lastPrune = 0;
   let lastReconcile = now();
@@ -238,6 +273,7 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
     const t = now();
     await calls.tick(t);
     await pbx.tick(t);
+    if (fgc.enabled) await flows.tick(t);
     if (t - lastReconcile >= pg.reconcileSeconds * 1000) {
       lastReconcile = t;
       await pbx.reconcile(t);
@@ -263,9 +299,24 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
     initialAdminKey,
     tick,
     fastagiAddress: () => fastagi?.address,
+    flowPorts: () => collector?.ports,
+    flows,
     async listen() {
       const address = await http.listen({ host: config.server.host, port: config.server.port });
       sources = await startPbxSources(pg, (e) => pbx.ingest(e), metrics, log);
+      if (fgc.enabled) {
+        collector = await startFlowCollector({
+          host: fgc.collector.host,
+          netflowPort: fgc.collector.netflowPort,
+          ipfixPort: fgc.collector.ipfixPort,
+          sflowPort: fgc.collector.sflowPort,
+          onRecord: (r) => flowGuard.count(r),
+          ...(fgc.collector.exporters.length ? { exporters: new Set(fgc.collector.exporters) } : {}),
+          samplingOverrides: new Map(Object.entries(fgc.collector.sampling)),
+          onError: (err) => log.error({ err }, "flow collector socket error"),
+        });
+        log.info(collector.ports, "flow collector listening");
+      }
       if (config.fastagi.enabled) fastagi = await startFastAgi({ ...config.fastagi, calls, log, now });
       if (!o.manualClock) {
         const t = setInterval(() => {
@@ -280,6 +331,8 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
       for (const t of timers) clearInterval(t);
       await sources?.close();
       await fastagi?.close();
+      await collector?.close();
+      await speaker?.stop();
       await http.close();
       await store.close();
     },

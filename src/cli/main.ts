@@ -5,6 +5,7 @@ import { registerAccounts } from "./accounts.js";
 import { registerAuditPbx } from "./audit-pbx.js";
 import { registerBans } from "./bans.js";
 import { registerBlocks } from "./blocks.js";
+import { registerFlows } from "./flows.js";
 import { registerKeys } from "./keys.js";
 import { registerNumber } from "./number.js";
 import { registerReplay } from "./replay.js";
@@ -22,6 +23,7 @@ registerAuditPbx(program);
 registerBlocks(program);
 registerBans(program);
 registerKeys(program);
+registerFlows(program);
 registerNumber(program);
 registerReplay(program);
 

@@ -1,9 +1,11 @@
 import { z } from "zod";
+import { exabgpNeighborSchema } from "../adapters/actions/exabgp/config.js";
 import { cdrReaderOptionsSchema } from "../adapters/ingest/cdr/options.js";
 import { accountPolicySchema } from "../calls/policy.js";
 import { ruleOverridesSchema } from "../calls/rules.js";
 import { parseCidr } from "../core/cidr.js";
 import { isValidTimeZone } from "../core/local-time.js";
+import { flowGuardSettingsSchema } from "../flows/settings.js";
 import { pbxGuardSettingsSchema } from "../sip/settings.js";
 
 /**
@@ -172,6 +174,43 @@ export const configSchema = z
           })
           .strict()
           .default({ enabled: false }),
+      })
+      .strict()
+      .prefault({}),
+    flowGuard: z
+      .object({
+        /** Listen for flow telemetry and detect floods; off until the operator lists its networks. */
+        enabled: z.boolean().default(false),
+        /** Networks, host groups, thresholds, baselines and mitigation (see src/flows/settings.ts). */
+        settings: flowGuardSettingsSchema.optional(),
+        collector: z
+          .object({
+            host: z.string().min(1).default("127.0.0.1"),
+            /** UDP ports; false turns a protocol off. */
+            netflowPort: z.union([port, z.literal(false)]).default(2055),
+            ipfixPort: z.union([port, z.literal(false)]).default(4739),
+            sflowPort: z.union([port, z.literal(false)]).default(6343),
+            /** Only these exporters are decoded (all when empty). */
+            exporters: z.array(z.string().min(2)).default([]),
+            /** Sampling rate per exporter address, when the exporter does not say or says wrong. */
+            sampling: z.record(z.string(), z.number().int().positive()).default({}),
+          })
+          .strict()
+          .prefault({}),
+        /** BGP through ExaBGP for RTBH and Flowspec (Debian's exabgp). */
+        exabgp: z
+          .object({
+            neighbors: z.array(exabgpNeighborSchema).min(1),
+            /** Directory for ExaBGP's configuration and the API socket. */
+            runDir: z.string().min(1).default("mamori-exabgp"),
+            netns: z
+              .string()
+              .regex(/^[\w.-]{1,64}$/)
+              .optional(),
+            restartAfterMs: z.number().int().positive().max(600_000).default(5000),
+          })
+          .strict()
+          .optional(),
       })
       .strict()
       .prefault({}),

@@ -68,7 +68,7 @@ test("a NetFlow flood on loopback becomes a stored attack and mitigation that su
     assert.match(attacks[0]?.kind ?? "", /amplification|udp/);
     const mitigations = await app.store.listMitigations({ activeAt: Date.now() });
     assert.equal(mitigations[0]?.type, "blackhole");
-    assert.equal((mitigations[0]?.doc as { prefix?: string }).prefix, "192.0.2.10/32");
+    assert.equal((mitigations[0]?.doc as { prefix?: string } | undefined)?.prefix, "192.0.2.10/32");
 
     await app.close();
     app = await start(db);

@@ -61,7 +61,7 @@ export async function benchHttp(): Promise<string> {
   writeFileSync(script, wrkScript);
   const { cmd, args } = mamoriCommand(["serve", "--port", "0", "--db", join(dir, "bench.db")]);
   const mamori = await startProcess(cmd, args, /"address":"(http:\/\/127\.0\.0\.1:\d+)"/, {
-    MAMORI_LOG_LEVEL: "warn",
+    MAMORI_LOG_LEVEL: "info",
   });
   const bare = await startProcess(
     process.execPath,

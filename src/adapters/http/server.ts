@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import type { Logger } from "pino";
 import { z } from "zod";
 import type { Metrics } from "../../app/metrics.js";
@@ -28,7 +28,8 @@ function errorBody(code: ErrorCode, message: string, details?: readonly { path: 
 export function buildHttp(opts: HttpOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: opts.log as unknown as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // One log line per request would cost more than the decision; errors are logged by the handler.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: opts.bodyLimit,
     // Switches keep connections open; a long keep-alive avoids a TCP handshake per call.
     keepAliveTimeout: 65_000,

@@ -1,3 +1,4 @@
+import { Worker } from "node:worker_threads";
 import Database from "better-sqlite3";
 import type { AccountPolicy } from "../../../calls/policy.js";
 import type { Alert, Block, Verdict } from "../../../calls/verdict.js";
@@ -83,6 +84,7 @@ export class SqliteStore implements Store {
     this.db.pragma("busy_timeout = 5000");
     this.db.pragma("foreign_keys = ON");
     this.migrate();
+    if (path !== ":memory:" && path !== "") this.startCheckpointer(path);
     const db = this.db;
     this.st = {
       insertCall: db.prepare(
@@ -109,6 +111,26 @@ export class SqliteStore implements Store {
     this.batchTx = db.transaction((ops: readonly CallOp[]) => {
       for (const op of ops) this.apply(op);
     });
+  }
+
+  private checkpointer: Worker | undefined;
+
+  /** Moves WAL checkpoints (and their fsync) off the decision path; see checkpointer.ts. */
+  private startCheckpointer(path: string): void {
+    const url = new URL(`./checkpointer${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url);
+    try {
+      this.checkpointer = new Worker(url, { workerData: { path, everyMs: 1000 } });
+      this.checkpointer.unref();
+      this.checkpointer.on("error", () => this.fallBackToAutoCheckpoint());
+      this.db.pragma("wal_autocheckpoint = 0");
+    } catch {
+      this.fallBackToAutoCheckpoint();
+    }
+  }
+
+  private fallBackToAutoCheckpoint(): void {
+    this.checkpointer = undefined;
+    if (this.db.open) this.db.pragma("wal_autocheckpoint = 1000");
   }
 
   private migrate(): void {
@@ -772,6 +794,23 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (!this.db.open) return;
     this.flush();
+    const w = this.checkpointer;
+    if (w) {
+      this.checkpointer = undefined;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 2000);
+        w.once("message", () => {
+          clearTimeout(t);
+          resolve();
+        });
+        w.once("exit", () => {
+          clearTimeout(t);
+          resolve();
+        });
+        w.postMessage({ type: "stop" });
+      });
+      await w.terminate();
+    }
     this.db.close();
   }
 }

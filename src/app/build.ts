@@ -14,6 +14,7 @@ import { banRoutes } from "../adapters/http/ban-routes.js";
 import { callRoutes } from "../adapters/http/calls-routes.js";
 import { flowRoutes } from "../adapters/http/flow-routes.js";
 import { buildHttp } from "../adapters/http/server.js";
+import type { ShieldHandle } from "../adapters/http/shield-gateway.js";
 import { type FlowCollector, startFlowCollector } from "../adapters/ingest/flow-collector.js";
 import { SqliteStore } from "../adapters/store/sqlite/sqlite-store.js";
 import type { Store } from "../adapters/store/store.js";
@@ -38,6 +39,7 @@ import { FlowService } from "./flow-service.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { type BanEnforcer, PbxService } from "./pbx-service.js";
 import { type PbxSources, startPbxSources } from "./pbx-sources.js";
+import { startShieldGateway } from "./shield-service.js";
 import { StoreHealth } from "./store-health.js";
 
 /**
@@ -73,6 +75,8 @@ export type App = {
   /** The flow collector's UDP ports, once listen() has run with the flow guard enabled. */
   flowPorts(): { netflow?: number; ipfix?: number; sflow?: number } | undefined;
   readonly flows: FlowService;
+  /** Where the billing shield listens, once listen() has run with the shield enabled. */
+  shieldAddress(): ShieldHandle["address"] | undefined;
   tick(): Promise<void>;
   close(): Promise<void>;
 };
@@ -244,6 +248,7 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
         },
         liveCalls: guard.liveTotal(),
         webhooks: { ...webhooks.stats },
+        shield: shield ? shield.stats : "disabled",
         flowGuard: fgc.enabled
           ? {
               ...flows.stats,
@@ -266,6 +271,7 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
   let sources: PbxSources | undefined;
   let fastagi: FastAgiServer | undefined;
   let collector: FlowCollector | undefined;
+  let shield: ShieldHandle | undefined;
   const timers: NodeJS.Timeout[] = [];
   let lastPrune = 0;
   let lastReconcile = now();
@@ -300,6 +306,7 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
     tick,
     fastagiAddress: () => fastagi?.address,
     flowPorts: () => collector?.ports,
+    shieldAddress: () => shield?.address,
     flows,
     async listen() {
       const address = await http.listen({ host: config.server.host, port: config.server.port });
@@ -317,6 +324,8 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
         });
         log.info(collector.ports, "flow collector listening");
       }
+      if (config.shield.enabled && config.shield.upstream)
+        shield = await startShieldGateway(config, pbx, store, health, webhooks, metrics, log);
       if (config.fastagi.enabled) fastagi = await startFastAgi({ ...config.fastagi, calls, log, now });
       if (!o.manualClock) {
         const t = setInterval(() => {
@@ -332,6 +341,7 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
       await sources?.close();
       await fastagi?.close();
       await collector?.close();
+      await shield?.close();
       await speaker?.stop();
       await http.close();
       await store.close();

@@ -31,6 +31,7 @@ const DAY = 86_400_000;
 
 export class PbxService {
   private readonly enforcers: BanEnforcer[] = [];
+  private readonly liftListeners: ((ban: BanRecord) => void)[] = [];
   /** Enforcement failures, by enforcer, for /health. */
   readonly enforcementErrors = new Map<string, string>();
 
@@ -43,6 +44,11 @@ export class PbxService {
     private readonly metrics: Metrics,
     private readonly log: Logger,
   ) {}
+
+  /** Called when a ban is lifted by hand (the billing shield forgets it too). */
+  onLift(fn: (ban: BanRecord) => void): void {
+    this.liftListeners.push(fn);
+  }
 
   addEnforcer(e: BanEnforcer): void {
     this.enforcers.push(e);
@@ -155,6 +161,7 @@ export class PbxService {
     if (ban.liftedAt !== null) throw new MamoriError("MAMORI_CONFLICT", `ban ${id} was already lifted`);
     await this.health.must("lift ban", () => this.store.liftBan(id, actor, reason, now));
     this.guard.liftBan(ban.address);
+    for (const fn of this.liftListeners) fn(ban);
     for (const e of this.enforcers) {
       try {
         await e.unban(ban.address);

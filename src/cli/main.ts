@@ -10,6 +10,7 @@ import { registerKeys } from "./keys.js";
 import { registerNumber } from "./number.js";
 import { registerReplay } from "./replay.js";
 import { registerServe } from "./serve.js";
+import { registerShield } from "./shield.js";
 
 const program = new Command()
   .name("mamori")
@@ -18,6 +19,7 @@ const program = new Command()
   .showHelpAfterError();
 
 registerServe(program);
+registerShield(program);
 registerAccounts(program);
 registerAuditPbx(program);
 registerBlocks(program);

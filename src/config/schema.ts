@@ -6,6 +6,7 @@ import { ruleOverridesSchema } from "../calls/rules.js";
 import { parseCidr } from "../core/cidr.js";
 import { isValidTimeZone } from "../core/local-time.js";
 import { flowGuardSettingsSchema } from "../flows/settings.js";
+import { shieldSettingsSchema } from "../shield/settings.js";
 import { pbxGuardSettingsSchema } from "../sip/settings.js";
 
 /**
@@ -213,6 +214,23 @@ export const configSchema = z
           .optional(),
       })
       .strict()
+      .prefault({}),
+    /** The billing shield: a gateway in front of the billing and payment API. */
+    shield: z
+      .object({
+        enabled: z.boolean().default(false),
+        /** The billing API behind the gateway, e.g. http://10.0.0.5:9000. */
+        upstream: z.url({ protocol: /^https?$/ }).optional(),
+        host: z.string().min(1).default("127.0.0.1"),
+        port: port.default(8088),
+        /** Classes, limits, attack mode, challenge, bans, time-outs (see src/shield/settings.ts). */
+        settings: shieldSettingsSchema.optional(),
+      })
+      .strict()
+      .refine((s) => !s.enabled || s.upstream !== undefined, {
+        message: "shield.upstream is required when the shield is enabled",
+        path: ["upstream"],
+      })
       .prefault({}),
     webhooks: z.array(webhookSchema).default([]),
     /** How CDR files are read by `mamori replay` and `mamori watch` (time zone, column map, …). */

@@ -9,7 +9,10 @@ export const errorCatalogue = {
     status: 415,
     hint: "Send application/json (or application/x-www-form-urlencoded to the .txt endpoints).",
   },
-  MAMORI_BODY_TOO_LARGE: { status: 413, hint: "Send a smaller body; the limit is server.bodyLimitBytes." },
+  MAMORI_BODY_TOO_LARGE: {
+    status: 413,
+    hint: "Send a smaller body; the limit is server.bodyLimitBytes (API) or the shield's server.maxBodyBytes (gateway).",
+  },
   MAMORI_UNAUTHENTICATED: {
     status: 401,
     hint: "Send an API key as 'Authorization: Bearer <key>' (create one with `mamori keys create`).",
@@ -26,6 +29,24 @@ export const errorCatalogue = {
     status: 500,
     hint: "An unexpected error; the log has the details under the request id.",
   },
+  // The billing shield's own answers to clients of the billing API.
+  MAMORI_SHIELD_OVERLOADED: {
+    status: 503,
+    hint: "The service is at capacity; retry after the time in Retry-After.",
+  },
+  MAMORI_SHIELD_RATE_LIMITED: {
+    status: 429,
+    hint: "Too many requests from this client; retry after the time in Retry-After.",
+  },
+  MAMORI_SHIELD_BANNED: {
+    status: 403,
+    hint: "This address is blocked for abuse for a while; contact the operator if this is wrong.",
+  },
+  MAMORI_SHIELD_CHALLENGE: {
+    status: 403,
+    hint: "Open the page in a browser, or solve the challenge: find n such that SHA-256(nonce + '~' + n) starts with `bits` zero bits, and send 'x-mamori-pass: nonce~n'.",
+  },
+  MAMORI_SHIELD_UPSTREAM: { status: 504, hint: "The billing service did not answer in time; retry shortly." },
 } as const;
 
 export type ErrorCode = keyof typeof errorCatalogue;

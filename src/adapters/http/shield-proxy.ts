@@ -2,8 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerR
 import type { Dispatcher } from "undici";
 import { forwardedFor } from "../../shield/client-identity.js";
 import type { ShieldSettings } from "../../shield/settings.js";
-import type { RequestContext } from "../../shield/shield.js";
-import type { ClientClass } from "../../shield/types.js";
+import type { ClientClass, RequestContext } from "../../shield/types.js";
 
 /**
  * The proxying half of the shield gateway: which headers cross in each direction, reading a request
@@ -232,4 +231,17 @@ export function relay(
   res.once("close", () => {
     if (!finished && streaming) body.destroy();
   });
+}
+
+/** The shield's three cookies from a Cookie header, in the order of `names`; others are ignored. */
+export function readCookies(header: string | undefined, names: readonly [string, string, string]) {
+  const out: [string | undefined, string | undefined, string | undefined] = [undefined, undefined, undefined];
+  if (!header) return out;
+  for (const part of header.split(";")) {
+    const eq = part.indexOf("=");
+    if (eq === -1) continue;
+    const i = names.indexOf(part.slice(0, eq).trim());
+    if (i !== -1 && out[i] === undefined) out[i] = part.slice(eq + 1).trim();
+  }
+  return out;
 }

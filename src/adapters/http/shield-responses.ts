@@ -1,4 +1,5 @@
 import type { ServerResponse } from "node:http";
+import { type ErrorCode, errorCatalogue } from "../../core/errors.js";
 import { challengePage } from "../../shield/challenge.js";
 import type { ShieldSettings } from "../../shield/settings.js";
 
@@ -6,17 +7,20 @@ import type { ShieldSettings } from "../../shield/settings.js";
  * The answers the shield gives itself, in the service's error shape `{error: {code, message, hint}}`.
  * The codes are the shield's own (MAMORI_SHIELD_*) next to the catalogue's generic ones.
  */
-export const SHIELD_ERRORS = {
-  MAMORI_BAD_REQUEST: "Send a well-formed HTTP request.",
-  MAMORI_BODY_TOO_LARGE: "Send a smaller body; the limit is shield.server.maxBodyBytes.",
-  MAMORI_SHIELD_OVERLOADED: "The service is at capacity; retry after the time in Retry-After.",
-  MAMORI_SHIELD_RATE_LIMITED: "Too many requests from this client; retry after the time in Retry-After.",
-  MAMORI_SHIELD_BANNED:
-    "This address is blocked for abuse for a while; contact the operator if this is wrong.",
-  MAMORI_SHIELD_CHALLENGE:
-    "Open the page in a browser, or solve the challenge: find n such that SHA-256(nonce + '~' + n) starts with `bits` zero bits, and send 'x-mamori-pass: nonce~n'.",
-  MAMORI_SHIELD_UPSTREAM: "The billing service did not answer in time; retry shortly.",
-} as const;
+const shieldCodes = [
+  "MAMORI_BAD_REQUEST",
+  "MAMORI_BODY_TOO_LARGE",
+  "MAMORI_SHIELD_OVERLOADED",
+  "MAMORI_SHIELD_RATE_LIMITED",
+  "MAMORI_SHIELD_BANNED",
+  "MAMORI_SHIELD_CHALLENGE",
+  "MAMORI_SHIELD_UPSTREAM",
+] as const satisfies readonly ErrorCode[];
+
+/** The hints come from the one error catalogue (src/core/errors.ts). */
+export const SHIELD_ERRORS = Object.fromEntries(shieldCodes.map((c) => [c, errorCatalogue[c].hint])) as {
+  readonly [K in (typeof shieldCodes)[number]]: string;
+};
 export type ShieldErrorCode = keyof typeof SHIELD_ERRORS;
 
 export function refuse(

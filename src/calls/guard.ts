@@ -44,8 +44,8 @@ export type GuardOptions = {
 
 const MINUTE = 60_000;
 /** How long a denied call's answer is kept so that a switch's retry gets the same answer. */
-const REPEAT_MS = 2 * MINUTE;
-const MAX_REMEMBERED = 200_000;
+const REPEAT_MS = MINUTE;
+const MAX_REMEMBERED = 100_000;
 
 export type GuardStats = {
   authorized: number;
@@ -134,7 +134,7 @@ export class CallGuard {
     const s = this.stateFor(attempt.account, attempt.at);
     const r = classifyNumber(attempt.to, this.dialContext(s.policy), this.opts.numbering);
     const number = r.ok ? r.value : undefined;
-    this.live.set(attempt.callId, this.newLiveCall(attempt, s, number, estimate, undefined, answeredAt));
+    this.live.set(attempt.callId, this.newLiveCall(attempt, s, number, estimate, answeredAt));
     s.live++;
   }
 
@@ -157,10 +157,15 @@ export class CallGuard {
   // ---- the call path ------------------------------------------------------------------------------
 
   authorize(a: CallAttempt): Verdict {
-    const known = this.live.get(a.callId)?.verdict ?? this.denied.get(a.callId);
-    if (known) {
+    const up = this.live.get(a.callId);
+    if (up) {
       this.stats.repeats++;
-      return { ...known, repeat: true };
+      return repeatOfAllowed(up, a.at);
+    }
+    const denied = this.denied.get(a.callId);
+    if (denied) {
+      this.stats.repeats++;
+      return { ...denied, repeat: true };
     }
     const s = this.stateFor(a.account, a.at);
     if (a.at > s.lastEventAt) s.lastEventAt = a.at;
@@ -352,7 +357,14 @@ export class CallGuard {
       learnedCountry: undefined,
       repeat: false,
     };
-    this.remember(this.denied, a.callId, verdict);
+    // Kept only to answer a retry the same way; findings, alerts and the block were reported already.
+    this.remember(this.denied, a.callId, {
+      ...verdict,
+      findings: [],
+      alerts: [],
+      block: undefined,
+      number: undefined,
+    });
     return verdict;
   }
 
@@ -390,7 +402,7 @@ export class CallGuard {
       learnedCountry: learned,
       repeat: false,
     };
-    this.live.set(a.callId, this.newLiveCall(a, s, number, estimate, verdict, undefined));
+    this.live.set(a.callId, this.newLiveCall(a, s, number, estimate, undefined));
     s.live++;
     return verdict;
   }
@@ -400,7 +412,6 @@ export class CallGuard {
     s: AccountState,
     number: NumberInfo | undefined,
     estimate: number,
-    verdict: Verdict | undefined,
     answeredAt: number | undefined,
   ): LiveCall {
     return {
@@ -414,7 +425,7 @@ export class CallGuard {
       perCall: number?.rate?.perCall ?? 0,
       estimate,
       terminated: false,
-      verdict,
+      number,
     };
   }
 
@@ -513,6 +524,25 @@ export class CallGuard {
 }
 
 const noOutcome: Outcome = { alerts: [], terminations: [] };
+
+/** The answer to a switch asking again about a call it was allowed to place. */
+function repeatOfAllowed(c: LiveCall, at: number): Verdict {
+  return {
+    callId: c.callId,
+    account: c.account,
+    at,
+    decision: "allow",
+    reasons: [],
+    reportOnly: [],
+    findings: [],
+    number: c.number,
+    estimatedCost: c.estimate,
+    block: undefined,
+    alerts: [],
+    learnedCountry: undefined,
+    repeat: true,
+  };
+}
 const emptyRes = { reportOnly: [] as const };
 
 function pickLonger(current: Block | undefined, next: Block): Block {

@@ -1,7 +1,7 @@
 import type { Finding } from "../core/findings.js";
 import type { AccountState } from "./account-state.js";
 import { raise } from "./attempt-checks.js";
-import type { Verdict } from "./verdict.js";
+import type { NumberInfo } from "./number-info.js";
 
 /** A call the guard allowed and has not seen end. */
 export type LiveCall = {
@@ -17,8 +17,12 @@ export type LiveCall = {
   readonly estimate: number;
   /** Set once a limit has fired, so that a call is ended once, not every tick. */
   terminated: boolean;
-  /** The answer given, for a switch that asks again about the same call. */
-  readonly verdict: Verdict | undefined;
+  /**
+   * The number as classified, for a switch that asks again about the same call. The rest of the
+   * verdict is not kept: at tens of thousands of calls up, every retained byte costs garbage-collection
+   * pauses on the decision path.
+   */
+  readonly number: NumberInfo | undefined;
 };
 
 /**

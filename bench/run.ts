@@ -1,13 +1,21 @@
 import { benchAuthorize } from "./calls-authorize.js";
 import { benchHttp } from "./calls-http.js";
+import { benchFlowDecode } from "./flow-decode.js";
+import { benchPostDialDelay } from "./kamailio-pdd.js";
+import { benchNumbering } from "./numbering.js";
+import { benchShield } from "./shield.js";
 
 /**
  * Runs the benchmarks named on the command line (all when none) and prints their tables, ready for
- * bench/README.md. Usage: npm run bench -- [authorize] [http]
+ * bench/README.md. Usage: npm run bench -- [authorize] [http] [numbering] [pdd] [flows] [shield] …
  */
 const benches: Record<string, () => Promise<string>> = {
   authorize: benchAuthorize,
   http: benchHttp,
+  numbering: benchNumbering,
+  pdd: benchPostDialDelay,
+  flows: benchFlowDecode,
+  shield: benchShield,
 };
 
 const wanted = process.argv.slice(2);

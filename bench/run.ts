@@ -1,6 +1,7 @@
 import { benchAuthorize } from "./calls-authorize.js";
 import { benchHttp } from "./calls-http.js";
 import { benchFlowDecode } from "./flow-decode.js";
+import { benchFlowDetectLatency } from "./flow-detect-latency.js";
 import { benchPostDialDelay } from "./kamailio-pdd.js";
 import { benchNumbering } from "./numbering.js";
 import { benchShield } from "./shield.js";
@@ -15,6 +16,7 @@ const benches: Record<string, () => Promise<string>> = {
   numbering: benchNumbering,
   pdd: benchPostDialDelay,
   flows: benchFlowDecode,
+  "flow-latency": benchFlowDetectLatency,
   shield: benchShield,
 };
 

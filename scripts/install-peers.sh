@@ -40,6 +40,7 @@ PACKAGES=(
   tcpdump
   iproute2
   iputils-ping  # ICMP floods inside the flow guard's test namespaces
+  pmacct # pmacctd's sfprobe plugin: the sFlow v5 exporter of bench/flow-detect-latency.ts (Debian has no hsflowd)
 )
 # The services these packages ship (service -> package); none may stay running.
 declare -A SERVICE_PACKAGE=(
@@ -51,6 +52,11 @@ declare -A SERVICE_PACKAGE=(
   [fastnetmon]=fastnetmon
   [softflowd]=softflowd
   [nfdump]=nfdump
+  # sfacctd would hold 6343/udp, the sFlow port; none of them is wanted running.
+  [nfacctd]=pmacct
+  [sfacctd]=pmacct
+  [pmacctd]=pmacct
+  [uacctd]=pmacct
 )
 # Ports worth a warning if something listens there after the install.
 WATCHED_PORTS=(80 179 5060)

@@ -60,7 +60,15 @@ export class FlowService {
       restored++;
     }
     this.speaker?.reconcile(this.guard.mitigations().filter((m) => !m.dryRun && m.type !== "nftables"));
-    this.log.info({ mitigations: restored }, "flow guard state restored");
+    // The engine starts without the attacks that were open at the stop, so nothing would ever end
+    // them: they end now. One that goes on is detected again as a new attack, which adopts the
+    // mitigation restored above (same id) and ends, and withdraws it, after the hold-down.
+    const open = await this.store.listAttacks({ active: true, limit: 1000 });
+    for (const a of open)
+      await this.health.try("attack", () =>
+        this.store.upsertAttack({ ...a, endedAt: now, doc: { ...(a.doc as object), endedAt: now } }),
+      );
+    this.log.info({ mitigations: restored, attacksEnded: open.length }, "flow guard state restored");
   }
 
   async tick(now: number): Promise<void> {

@@ -142,7 +142,7 @@ function v6Entry(c: { network: bigint; bits: number }, group: number): Entry<big
 
 /**
  * Disjoint ranges, each with the most specific entry that covers it (a group prefix inside a network
- * takes its part of the network). Built once; O(n²) in the number of configured prefixes.
+ * takes its part of the network; a group whose prefix equals a network's takes it too). Built once; O(n²) in the number of configured prefixes.
  */
 function flatten<T extends number | bigint>(entries: Entry<T>[], next: (x: T) => T): Entry<T>[] {
   const cuts = new Set<T>();
@@ -157,7 +157,12 @@ function flatten<T extends number | bigint>(entries: Entry<T>[], next: (x: T) =>
     const endExclusive = points[i + 1] as T;
     let best: Entry<T> | undefined;
     for (const e of entries) {
-      if (e.start <= start && start <= e.end && (!best || e.bits > best.bits)) best = e;
+      if (
+        e.start <= start &&
+        start <= e.end &&
+        (!best || e.bits > best.bits || (e.bits === best.bits && best.group === DEFAULT_GROUP_INDEX))
+      )
+        best = e;
     }
     if (!best) continue;
     const end = (typeof start === "bigint"

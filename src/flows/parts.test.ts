@@ -158,3 +158,10 @@ describe("mitigation ids", () => {
     assert.notEqual(mitigationIdOf(base), mitigationIdOf({ ...base, prefix: "192.0.2.2/32" }));
   });
 });
+
+describe("ProtectedSpace ties", () => {
+  it("gives a group whose prefix equals a listed network that network's hosts", () => {
+    const tie = ProtectedSpace.parse(["192.0.2.0/24"], [["192.0.2.0/24"]], 24, 64);
+    assert.equal(tie.groupV4(ipv4Number("192.0.2.5")), 0);
+  });
+});

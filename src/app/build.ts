@@ -8,6 +8,7 @@ import { KamailioHtableBans } from "../adapters/actions/kamailio/htable-bans.js"
 import { KamailioRpc } from "../adapters/actions/kamailio/rpc.js";
 import { NftablesBans } from "../adapters/actions/nftables/nftables.js";
 import { WebhookDispatcher } from "../adapters/actions/webhook/webhook.js";
+import { type GeoipLookup, openGeoip } from "../adapters/geoip/maxmind.js";
 import { adminRoutes } from "../adapters/http/admin-routes.js";
 import { KeyRing, newKey } from "../adapters/http/auth.js";
 import { banRoutes } from "../adapters/http/ban-routes.js";
@@ -160,8 +161,15 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
   const pbxSettings = pg.settings ?? defaultPbxGuardSettings;
   const trusted = CidrSet.parse(pg.trusted);
   if (!trusted.ok) throw new Error(`pbxGuard.trusted: ${trusted.error}`);
+  let geoip: GeoipLookup | undefined;
+  if (pg.geoipDatabase) geoip = await openGeoip(pg.geoipDatabase);
+  else
+    log.info(
+      "PBX guard: no pbxGuard.geoipDatabase, so the new-country rule is idle; new networks (/24, /64) are still watched",
+    );
   const pbxGuard = new PbxGuard({
     settings: pbxSettings,
+    geoip,
     trusted: trusted.value,
     scanners: loadScannerList(rulesDir),
     historySince: now(),

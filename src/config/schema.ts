@@ -116,6 +116,8 @@ export const configSchema = z
         trusted: z.array(cidrText).default([]),
         /** Detector thresholds, rule modes and the ban ladder (see src/sip/settings.ts). */
         settings: pbxGuardSettingsSchema.optional(),
+        /** A MaxMind-format country database (GeoLite2-Country …) for the new-country rule; none is shipped. */
+        geoipDatabase: z.string().min(1).optional(),
         /** Log files to follow across rotation. */
         logs: z
           .array(

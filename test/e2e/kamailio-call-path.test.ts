@@ -53,6 +53,8 @@ const ordinary = {
 const BURST_LIMIT = 5;
 const ACCOUNTS = {
   office: { name: "Office", ...ordinary },
+  // An international call from this account may last 2 s: Mamori ends it through Kamailio's RPC.
+  drip: { name: "Slow drip", ...ordinary, caps: { ...ordinary.caps, maxInternationalCallSeconds: 2 } },
   fraudco: {
     name: "Hacked PBX",
     ...ordinary,
@@ -79,10 +81,14 @@ describe("Kamailio with the real Mamori in the call path", { skip }, () => {
   let kamailio: Kamailio;
   let switchKey = "";
   let trunkPort = 0;
+  let rpcPort = 0;
 
   before(
     async () => {
-      mamori = await startMamori();
+      rpcPort = await freePort();
+      mamori = await startMamori({
+        config: `callGuard:\n  kamailio:\n    rpcUrl: "http://127.0.0.1:${rpcPort}/RPC"\n`,
+      });
       assert.ok(mamori.adminKey, "Mamori printed its first admin key");
       admin = client(mamori.url, mamori.adminKey);
       const key = await admin("POST", "/v1/keys", { name: "kamailio", role: "switch" });
@@ -99,6 +105,7 @@ describe("Kamailio with the real Mamori in the call path", { skip }, () => {
         mamoriUrl: mamori.url,
         apiKey: switchKey,
         nextHopPort: trunkPort,
+        rpcPort,
       });
     },
     { timeout: 40_000 },
@@ -178,7 +185,7 @@ describe("Kamailio with the real Mamori in the call path", { skip }, () => {
   });
 
   it("hears of every answer and hang-up: no call is left counted as live", { timeout: 15_000 }, async () => {
-    for (const account of Object.keys(ACCOUNTS)) {
+    for (const account of ["office", "fraudco"]) {
       await until(`${account}'s live calls back to 0`, 5000, async () =>
         (await liveCalls(account)) === 0 ? true : undefined,
       );
@@ -218,6 +225,33 @@ describe("Kamailio with the real Mamori in the call path", { skip }, () => {
     assert.match(messagesStarting(trunkResult.messages, "BYE ")[0] ?? "", /^Reason: Q\.850;cause=21;/m);
     await until("the proxy's hang-up notice", 5000, async () =>
       (await liveCalls("office")) === 0 && (await answered())?.endedAt ? true : undefined,
+    );
+  });
+
+  it("Mamori itself ends a live international call past its limit, through Kamailio's JSON-RPC", {
+    timeout: 25_000,
+  }, async () => {
+    const trunk = await sipp.startUas("uas-hold.xml", trunkPort, 1, "trunk-drip");
+    const caller = await sipp.startUac(
+      "uac.xml",
+      kamailio.sipPort,
+      [["drip", "+12125550100", "3001"]],
+      "drip",
+    );
+    // Nobody but Mamori hangs this call up: its limit is 2 s and its tick runs every second.
+    assert.equal((await finish(caller)).successful, 1, "the caller got a BYE");
+    const trunkResult = await finish(trunk);
+    assert.equal(trunkResult.successful, 1, "the trunk got a BYE");
+    assert.match(messagesStarting(trunkResult.messages, "BYE ")[0] ?? "", /mamori max-duration/);
+    await until("the call to end in Mamori", 5000, async () =>
+      (await liveCalls("drip")) === 0 ? true : undefined,
+    );
+    const audit = await admin("GET", "/v1/audit?subject=drip");
+    assert.ok(
+      audit.json.entries.some(
+        (e: { action: string; detail: { rule?: string } }) =>
+          e.action === "call.terminate" && e.detail.rule === "max-duration",
+      ),
     );
   });
 

@@ -58,6 +58,8 @@ export interface Kamailio {
 }
 
 export interface KamailioOptions {
+  /** The JSON-RPC port, when the caller must know it before Kamailio starts (Mamori ends calls there). */
+  rpcPort?: number;
   /** Names the working directory and the log. */
   name: string;
   /** Directory for the copied configuration and the log. */
@@ -91,7 +93,7 @@ export async function kamailioRpc(port: number, method: string, params: unknown[
 /** Starts Kamailio on loopback ports of its own; ready once its JSON-RPC listener answers. */
 export async function startKamailio(options: KamailioOptions): Promise<Kamailio> {
   const sipPort = await freePort();
-  const rpcPort = await freePort();
+  const rpcPort = options.rpcPort ?? (await freePort());
   const workDir = join(options.dir, options.name);
   mkdirSync(workDir, { recursive: true });
   const cfg = join(workDir, "kamailio.cfg");

@@ -1,5 +1,7 @@
 import { benchAuthorize } from "./calls-authorize.js";
 import { benchHttp } from "./calls-http.js";
+import { benchCdrThroughput } from "./cdr-throughput.js";
+import { benchDetection } from "./detection.js";
 import { benchFlowDecode } from "./flow-decode.js";
 import { benchFlowDetectLatency } from "./flow-detect-latency.js";
 import { benchPostDialDelay } from "./kamailio-pdd.js";
@@ -15,6 +17,8 @@ const benches: Record<string, () => Promise<string>> = {
   http: benchHttp,
   numbering: benchNumbering,
   pdd: benchPostDialDelay,
+  detection: benchDetection,
+  "cdr-throughput": benchCdrThroughput,
   flows: benchFlowDecode,
   "flow-latency": benchFlowDetectLatency,
   shield: benchShield,

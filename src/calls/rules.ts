@@ -131,7 +131,7 @@ export const ruleCatalogue: { readonly [K in RuleId]: RuleInfo } = {
     kind: "detector",
     severity: "critical",
     remedy: "block",
-    note: "Estimated spend (price × minutes) over 5, 15 and 60 minutes: weighs every call by what it costs.",
+    note: "Estimated spend (price × minutes) over 5, 15 and 60 minutes: weighs every call by what it costs. The 60-minute limit (6,000) is what stops a hacked registration calling premium numbers in business hours; 5 and 15 minutes catch fast pumping.",
   },
   "spend-cap": {
     kind: "policy",
@@ -143,13 +143,13 @@ export const ruleCatalogue: { readonly [K in RuleId]: RuleInfo } = {
     kind: "detector",
     severity: "warning",
     remedy: "alert",
-    note: "First call ever from this account to a country, once the account has a history (learningDays): a hacked account calls places the company never did.",
+    note: "First call ever from this account to a country, once the account has a history (learningDays): a hacked account calls places the company never did (country hopping).",
   },
   "off-hours-risk": {
     kind: "detector",
     severity: "critical",
     remedy: "block",
-    note: "Calls to high-risk destinations outside business hours or on holidays: the Okinawa pattern happens at night.",
+    note: "Calls to high-risk destinations outside business hours or on holidays: the Okinawa pattern and weekend or holiday attacks; its day-long window also catches slow drip (a few long calls a night).",
   },
   "max-duration": {
     kind: "detector",
@@ -161,7 +161,7 @@ export const ruleCatalogue: { readonly [K in RuleId]: RuleInfo } = {
     kind: "detector",
     severity: "critical",
     remedy: "terminate",
-    note: "A live call's estimated cost passed the cap: ended while still up, not at hang-up.",
+    note: "A live call's estimated cost passed the cap: ended while still up, not at hang-up (each long call of a slow drip is cut here).",
   },
 };
 
@@ -181,13 +181,13 @@ export const defaultRuleSettings: RuleSettings = {
   "cost-velocity": {
     mode: "enforce",
     per5Minutes: 3000,
-    per15Minutes: 6000,
-    per60Minutes: 12000,
+    per15Minutes: 4500,
+    per60Minutes: 6000,
     blockMinutes: 1440,
   },
   "spend-cap": { mode: "enforce" },
   "new-country": { mode: "enforce", learningDays: 7 },
-  "off-hours-risk": { mode: "enforce", calls: 3, windowMinutes: 120, blockMinutes: 1440 },
+  "off-hours-risk": { mode: "enforce", calls: 3, windowMinutes: 1440, blockMinutes: 1440 },
   "max-duration": { mode: "enforce" },
   "live-cost-cap": { mode: "enforce", maxCallCost: 5000 },
 };

@@ -11,6 +11,8 @@ import { registerNumber } from "./number.js";
 import { registerReplay } from "./replay.js";
 import { registerServe } from "./serve.js";
 import { registerShield } from "./shield.js";
+import { registerSimulate } from "./simulate.js";
+import { registerWatch } from "./watch.js";
 
 const program = new Command()
   .name("mamori")
@@ -28,6 +30,8 @@ registerKeys(program);
 registerFlows(program);
 registerNumber(program);
 registerReplay(program);
+registerSimulate(program);
+registerWatch(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`mamori: ${(err as Error).message ?? String(err)}\n`);

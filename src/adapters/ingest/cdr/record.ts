@@ -77,6 +77,14 @@ type MutableRecord = { -readonly [K in keyof CallRecord]: CallRecord[K] };
  * switches themselves count: end from start + duration or answer + billsec, billsec from answer to end.
  * A call that did not end ANSWERED carries no answer time (CallRecord's contract).
  */
+/**
+ * A copy of a string that does not keep its source alive. Fields are slices of the 1 MiB chunk a line
+ * came from; the guard keeps some of them (account keys, recent numbers) for hours of event time, and
+ * each would pin its whole chunk: replay memory then grows with the file. Concatenation flattens into a
+ * fresh string; the slice of it is what is kept.
+ */
+const own = (s: string): string => (s.length < 13 ? s : (" " + s).slice(1));
+
 export function buildRecord(d: Draft): CallRecord | string {
   if (d.to === "") return "destination number is empty";
   if (d.account === "") return "account is empty";
@@ -99,17 +107,17 @@ export function buildRecord(d: Draft): CallRecord | string {
     else if (answer < start || answer > end) return "answer time is not between start and end";
   }
   const r: MutableRecord = {
-    callId: d.callId,
-    account: d.account,
-    to: d.to,
+    callId: own(d.callId),
+    account: own(d.account),
+    to: own(d.to),
     start,
     end,
     billsec,
     disposition,
   };
-  if (d.from !== "") r.from = d.from;
+  if (d.from !== "") r.from = own(d.from);
   if (disposition === "ANSWERED") r.answer = answer;
-  if (d.sourceIp !== "") r.sourceIp = d.sourceIp;
+  if (d.sourceIp !== "") r.sourceIp = own(d.sourceIp);
   return r;
 }
 

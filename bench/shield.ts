@@ -30,6 +30,8 @@ type Protection = "none" | "nginx" | "shield";
 type Scenario = { name: string; factor?: number; slow?: boolean; flash?: boolean };
 
 const SCENARIOS: Scenario[] = [
+  // The reference for the goals: legitimate transactions' p99 with no attack at all.
+  { name: "no attack (baseline)" },
   { name: "flood 2× capacity", factor: 2 },
   { name: "flood 10× capacity", factor: 10 },
   { name: "flood 50× capacity", factor: 50 },

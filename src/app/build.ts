@@ -13,6 +13,7 @@ import { adminRoutes } from "../adapters/http/admin-routes.js";
 import { KeyRing, newKey } from "../adapters/http/auth.js";
 import { banRoutes } from "../adapters/http/ban-routes.js";
 import { callRoutes } from "../adapters/http/calls-routes.js";
+import { eventRoutes } from "../adapters/http/event-routes.js";
 import { flowRoutes } from "../adapters/http/flow-routes.js";
 import { buildHttp } from "../adapters/http/server.js";
 import type { ShieldHandle } from "../adapters/http/shield-gateway.js";
@@ -239,6 +240,14 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
       ...adminRoutes(calls, store, keys, now),
       ...banRoutes(pbx, store, now),
       ...flowRoutes(flows, store, now),
+      ...eventRoutes(webhooks, () => ({
+        liveCalls: guard.liveTotal(),
+        calls: { ...guard.stats },
+        pbx: { ...pbxGuard.stats },
+        flows: fgc.enabled ? flows.stats : undefined,
+        shield: shield?.stats,
+        storeDegraded: health.degraded,
+      })),
     ],
     keys,
     metrics,

@@ -55,7 +55,7 @@ export function adminRoutes(calls: CallService, store: Store, keys: KeyRing, now
       url: "/v1/accounts",
       summary: "List account policies",
       tags: ["accounts"],
-      role: "operator",
+      role: "viewer",
       handler: async () => ({ accounts: await store.listAccounts() }),
     },
     {
@@ -63,7 +63,7 @@ export function adminRoutes(calls: CallService, store: Store, keys: KeyRing, now
       url: "/v1/accounts/:id",
       summary: "An account's policy, with its live calls and blocks in force",
       tags: ["accounts"],
-      role: "operator",
+      role: "viewer",
       params: accountParams,
       handler: async ({ params }) => {
         const policy = await store.getAccount(params.id);
@@ -116,7 +116,7 @@ export function adminRoutes(calls: CallService, store: Store, keys: KeyRing, now
       url: "/v1/alerts",
       summary: "Alerts, newest first",
       tags: ["alerts"],
-      role: "operator",
+      role: "viewer",
       query: z
         .object({
           account: accountIdSchema.optional(),
@@ -138,7 +138,7 @@ export function adminRoutes(calls: CallService, store: Store, keys: KeyRing, now
       url: "/v1/blocks",
       summary: "Blocks of international calling, newest first; active=true for those in force",
       tags: ["blocks"],
-      role: "operator",
+      role: "viewer",
       query: z
         .object({
           account: accountIdSchema.optional(),
@@ -196,7 +196,7 @@ export function adminRoutes(calls: CallService, store: Store, keys: KeyRing, now
       url: "/v1/decisions",
       summary: "The decision log: every call authorized or denied, newest first",
       tags: ["calls"],
-      role: "operator",
+      role: "viewer",
       query: z
         .object({
           account: accountIdSchema.optional(),
@@ -223,7 +223,7 @@ export function adminRoutes(calls: CallService, store: Store, keys: KeyRing, now
       url: "/v1/audit",
       summary: "The audit log: every block, lift, policy and key change, and who made it",
       tags: ["audit"],
-      role: "operator",
+      role: "viewer",
       query: z
         .object({
           actor: z.string().max(100).optional(),

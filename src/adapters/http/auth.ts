@@ -15,13 +15,21 @@ export function newKey(name: string, role: Role, at: number): { record: ApiKeyRe
   return { record: { id, name, role, hash: hashKey(secret), createdAt: at, revokedAt: null }, secret };
 }
 
-const rank: Record<Role, number> = { switch: 0, operator: 1, admin: 2 };
-
-/** What a role may do: a switch may only authorize; operators and admins inherit downwards. */
+/**
+ * What a role may do. viewer reads; switch asks about calls and reports their life; operator reads,
+ * asks, blocks, bans and lifts; admin also changes accounts and keys.
+ */
 export function allows(have: Role, need: Role): boolean {
-  if (need === "switch") return true;
-  if (have === "switch") return false;
-  return rank[have] >= rank[need];
+  switch (need) {
+    case "viewer":
+      return have !== "switch";
+    case "switch":
+      return have !== "viewer";
+    case "operator":
+      return have === "operator" || have === "admin";
+    case "admin":
+      return have === "admin";
+  }
 }
 
 /**

@@ -33,7 +33,7 @@ export function banRoutes(pbx: PbxService, store: Store, now: TimeSource): AnyRo
       url: "/v1/bans",
       summary: "Banned source addresses, newest first; active=true for those in force",
       tags: ["bans"],
-      role: "operator",
+      role: "viewer",
       query: z
         .object({
           active: z.enum(["true", "false"]).optional(),

@@ -15,7 +15,7 @@ export function flowRoutes(flows: FlowService, store: Store, now: TimeSource): A
       url: "/v1/attacks",
       summary: "Attacks, newest first, with signature and peak rates; active=true for those under way",
       tags: ["flows"],
-      role: "operator",
+      role: "viewer",
       query: z.object({ active: z.enum(["true", "false"]).optional(), limit }).strict(),
       handler: async ({ query }) => ({
         attacks: (await store.listAttacks({ active: query.active === "true", limit: query.limit })).map(
@@ -37,7 +37,7 @@ export function flowRoutes(flows: FlowService, store: Store, now: TimeSource): A
       url: "/v1/mitigations",
       summary: "Mitigations (RTBH, Flowspec, nftables), newest first; active=true for those in force",
       tags: ["flows"],
-      role: "operator",
+      role: "viewer",
       query: z.object({ active: z.enum(["true", "false"]).optional(), limit }).strict(),
       handler: async ({ query }) => {
         const t = now();
@@ -82,7 +82,7 @@ export function flowRoutes(flows: FlowService, store: Store, now: TimeSource): A
       url: "/v1/flows/top",
       summary: "Live top talkers among the protected hosts: inbound and outbound rates per host",
       tags: ["flows"],
-      role: "operator",
+      role: "viewer",
       query: z.object({ limit: z.coerce.number().int().min(1).max(200).default(20) }).strict(),
       handler: async ({ query }) => ({ hosts: flows.guard.topHosts(query.limit), stats: flows.stats }),
     },

@@ -35,6 +35,8 @@ export function buildHttp(opts: HttpOptions): FastifyInstance {
     keepAliveTimeout: 65_000,
     requestTimeout: 30_000,
     return503OnClosing: true,
+    // Event streams never end by themselves; a stop must not wait for them.
+    forceCloseConnections: true,
   });
 
   app.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "string" }, (_req, body, done) => {

@@ -5,8 +5,8 @@ import type { Alert, Block, Verdict } from "../../calls/verdict.js";
  * The store port. The SQLite adapter is the embedded default; a PostgreSQL adapter must pass the same
  * contract tests (test/contract/store-contract.ts). Asynchronous so that a networked store fits.
  */
-export type Role = "switch" | "operator" | "admin";
-export const roles = ["switch", "operator", "admin"] as const;
+export type Role = "viewer" | "switch" | "operator" | "admin";
+export const roles = ["viewer", "switch", "operator", "admin"] as const;
 
 /** Which guard an alert, ban or block comes from. */
 export type Guard = "calls" | "pbx" | "flows" | "shield";

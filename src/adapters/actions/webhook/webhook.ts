@@ -46,8 +46,24 @@ export class WebhookDispatcher {
     return this.targets.length > 0;
   }
 
-  /** Queues an event for every target that wants it. Never throws. */
+  private readonly listeners = new Set<(e: WebhookEvent) => void>();
+
+  /** Live listeners (the API's event stream) get every event as it happens; returns the unsubscribe. */
+  subscribe(fn: (e: WebhookEvent) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** Queues an event for every target that wants it, and hands it to live listeners. Never throws. */
   async enqueue(events: readonly WebhookEvent[], now: number): Promise<void> {
+    for (const e of events)
+      for (const fn of this.listeners) {
+        try {
+          fn(e);
+        } catch (err) {
+          this.log.warn({ err }, "event listener failed");
+        }
+      }
     if (this.targets.length === 0 || events.length === 0) return;
     const items: { target: string; body: string }[] = [];
     for (const e of events) {

@@ -6,9 +6,9 @@
  *   ns -a (attacker 192.0.2.66) ─ veth ─┐
  *                                       ├─ bridge in the root namespace (no address) ─ exporters
  *   ns -v (the victims)         ─ veth ─┘     on the attacker's port, exporting to 127.0.0.1
- *   ns -m (ExaBGP, 10.255.0.1) ─ veth ─ ns -r (BIRD, 10.255.0.2): iBGP, ipv4 unicast + flow4
+ *   ns -m (ExaBGP, 198.51.100.1) ─ veth ─ ns -r (BIRD, 198.51.100.2): iBGP, ipv4 unicast + flow4
  *
- * Addresses exist only inside the namespaces; the root namespace only switches frames and exports
+ * Addresses (TEST-NET ranges) exist only inside the namespaces this lab creates; the root namespace only switches frames and exports
  * flows on loopback. Every flood is bounded in count and time. Names carry a short tag and the
  * process id, so that labs of concurrent runs never meet, and a lab left by a run that died is
  * removed by the next one with the same tag.
@@ -25,7 +25,7 @@ export const ATTACKER = "192.0.2.66";
 export const LAB_NETWORK = "192.0.2.0/27";
 /** The blackhole next hop, which BIRD maps to a discard route as routers do. */
 export const DISCARD_NEXT_HOP = "192.0.2.254";
-export const BGP = { exabgp: "10.255.0.1", bird: "10.255.0.2", as: 65010 } as const;
+export const BGP = { exabgp: "198.51.100.1", bird: "198.51.100.2", as: 65010 } as const;
 
 /** The ExaBGP neighbor that peers with the lab's BIRD, for the speaker or a `flowGuard.exabgp` section. */
 export const labNeighbor = (): ExabgpNeighborInput => ({

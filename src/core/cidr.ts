@@ -6,9 +6,8 @@
  * Pure: no node:net, so the PBX guard, the billing shield and the nftables action share one parser.
  */
 import { err, ok, type Result } from "./result.js";
-import { canonicalIp } from "./sip-address.js";
+import { canonicalIp, formatIpv6 } from "./sip-address.js";
 import type { IpFamily } from "./sip-events.js";
-
 export type Ipv4Address = { readonly family: "ipv4"; readonly value: number };
 export type Ipv6Address = { readonly family: "ipv6"; readonly value: bigint };
 export type IpAddress = Ipv4Address | Ipv6Address;
@@ -77,28 +76,11 @@ export function formatIp(ip: IpAddress): string {
   return formatV6(ip.value);
 }
 
-/** RFC 5952: lower case, no leading zeros, the longest run of two or more zero groups as `::`. */
+/** RFC 5952 text, the same as every other address Mamori writes (see sip-address.ts). */
 function formatV6(value: bigint): string {
   const groups: number[] = [];
   for (let i = 7; i >= 0; i--) groups.push(Number((value >> BigInt(i * 16)) & 0xffffn));
-  let bestStart = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart === -1) return hex.join(":");
-  return hex.slice(0, bestStart).join(":") + "::" + hex.slice(bestStart + bestLen).join(":");
+  return formatIpv6(groups);
 }
 
 export type ParseCidrOptions = {

@@ -64,7 +64,7 @@ function ipv6Groups(text: string): number[] | undefined {
 }
 
 /** RFC 5952 text: lower case, no leading zeros, the longest run of two or more zero groups as `::`. */
-function formatIpv6(groups: readonly number[]): string {
+export function formatIpv6(groups: readonly number[]): string {
   let bestStart = -1;
   let bestLen = 1;
   for (let i = 0; i < 8; ) {

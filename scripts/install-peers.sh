@@ -40,6 +40,8 @@ PACKAGES=(
   tcpdump
   iproute2
   iputils-ping  # ICMP floods inside the flow guard's test namespaces
+  chromium # the operator console's browser tests (driven by playwright-core, never a downloaded browser)
+  chromium-driver
   pmacct # pmacctd's sfprobe plugin: the sFlow v5 exporter of bench/flow-detect-latency.ts (Debian has no hsflowd)
 )
 # The services these packages ship (service -> package); none may stay running.

@@ -13,6 +13,8 @@ import { adminRoutes } from "../adapters/http/admin-routes.js";
 import { KeyRing, newKey } from "../adapters/http/auth.js";
 import { banRoutes } from "../adapters/http/ban-routes.js";
 import { callRoutes } from "../adapters/http/calls-routes.js";
+import { consoleRoutes } from "../adapters/http/console-routes.js";
+import { serveConsole } from "../adapters/http/console-static.js";
 import { eventRoutes } from "../adapters/http/event-routes.js";
 import { flowRoutes } from "../adapters/http/flow-routes.js";
 import { buildHttp } from "../adapters/http/server.js";
@@ -27,7 +29,7 @@ import { shippedDefaults } from "../calls/policy.js";
 import { defaultRuleSettings, mergeRuleSettings } from "../calls/rules.js";
 import { loadHolidays } from "../config/holidays.js";
 import { describeIssues } from "../config/load.js";
-import { packageVersion, shippedRulesDir } from "../config/paths.js";
+import { builtConsoleDir, packageVersion, shippedRulesDir } from "../config/paths.js";
 import { loadNumberingData } from "../config/rules-files.js";
 import { loadScannerList } from "../config/scanner-list.js";
 import { accountsFileSchema, type Config } from "../config/schema.js";
@@ -38,6 +40,7 @@ import { PbxGuard } from "../sip/guard.js";
 import { defaultPbxGuardSettings } from "../sip/settings.js";
 import { CallService } from "./call-service.js";
 import { FlowService } from "./flow-service.js";
+import { History } from "./history.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { type BanEnforcer, PbxService } from "./pbx-service.js";
 import { type PbxSources, startPbxSources } from "./pbx-sources.js";
@@ -233,6 +236,7 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
 
   const keys = new KeyRing(store);
   const version = packageVersion();
+  const history = new History();
   const started = now();
   const http = buildHttp({
     routes: [
@@ -240,6 +244,7 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
       ...adminRoutes(calls, store, keys, now),
       ...banRoutes(pbx, store, now),
       ...flowRoutes(flows, store, now),
+      ...consoleRoutes({ config, store, guard, history, now }),
       ...eventRoutes(webhooks, () => ({
         liveCalls: guard.liveTotal(),
         calls: { ...guard.stats },
@@ -285,6 +290,11 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
     }),
   });
 
+  const consoleDir = config.server.console ? builtConsoleDir() : undefined;
+  if (consoleDir) await serveConsole(http, consoleDir);
+  else if (config.server.console)
+    log.warn("the operator console is not built (npm run build:console); /console/ is not served");
+
   let sources: PbxSources | undefined;
   let fastagi: FastAgiServer | undefined;
   let collector: FlowCollector | undefined;
@@ -292,8 +302,38 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
   const timers: NodeJS.Timeout[] = [];
   let lastPrune = 0;
   let lastReconcile = now();
+  const sumOf = async (name: string): Promise<number | undefined> => {
+    const m = metrics.registry.getSingleMetric(name) as
+      | { get(): Promise<{ values: { value: number }[] }> }
+      | undefined;
+    return m ? (await m.get()).values.reduce((a, v) => a + v.value, 0) : undefined;
+  };
+  /** The console's per-minute charts, from the running totals the guards keep anyway. */
+  const sampleHistory = async (t: number): Promise<void> => {
+    history.sample("calls.allowed", "counter", t, guard.stats.authorized);
+    history.sample("calls.denied", "counter", t, guard.stats.denied);
+    history.sample("calls.internationalSpend", "signed-counter", t, guard.stats.internationalSpend);
+    history.sample("pbx.authFailures", "counter", t, pbxGuard.stats.authFailures);
+    history.sample("pbx.bans", "counter", t, pbxGuard.stats.bans);
+    history.sample("alerts", "counter", t, (await sumOf("mamori_alerts_total")) ?? 0);
+    if (shield) {
+      history.sample("shield.admitted", "counter", t, (await sumOf("mamori_shield_admitted_total")) ?? 0);
+      history.sample("shield.shed", "counter", t, (await sumOf("mamori_shield_shed_total")) ?? 0);
+    }
+    if (fgc.enabled) {
+      let bps = 0;
+      let pps = 0;
+      for (const h of flowGuard.topHosts(1000)) {
+        bps += h.inbound.bps;
+        pps += h.inbound.pps;
+      }
+      history.sample("flows.inboundBps", "gauge", t, bps);
+      history.sample("flows.inboundPps", "gauge", t, pps);
+    }
+  };
   const tick = async (): Promise<void> => {
     const t = now();
+    await sampleHistory(t);
     await calls.tick(t);
     await pbx.tick(t);
     if (fgc.enabled) await flows.tick(t);

@@ -54,6 +54,8 @@ export type GuardStats = {
   answersIgnored: number;
   hangupsIgnored: number;
   staleCalls: number;
+  /** Estimated cost of allowed international calls, corrected at hang-up: the console's spend chart. */
+  internationalSpend: number;
 };
 
 export class CallGuard {
@@ -74,6 +76,7 @@ export class CallGuard {
     answersIgnored: 0,
     hangupsIgnored: 0,
     staleCalls: 0,
+    internationalSpend: 0,
   };
 
   constructor(opts: GuardOptions) {
@@ -121,6 +124,18 @@ export class CallGuard {
       }
     }
     return false;
+  }
+
+  /** Spend and live calls of an account as the guard counts them now, next to its caps. */
+  usage(account: string, at: number) {
+    const s = this.states.get(account);
+    return {
+      live: s?.live ?? 0,
+      spendLastHour: s ? s.spend.sum(at) : 0,
+      spendToday: s ? s.spendToday(at) : 0,
+      spendThisMonth: s ? s.spendThisMonth(at) : 0,
+      caps: (s?.policy ?? this.resolve(account)).caps,
+    };
   }
 
   activeBlock(account: string, at: number): Block | undefined {
@@ -256,6 +271,7 @@ export class CallGuard {
     const answered = call.answeredAt !== undefined || billsec > 0;
     const cost = answered ? call.perCall + (call.perMinute * billsec) / 60 : 0;
     if (s) s.correctSpend(call.attemptAt, e.at, cost - call.estimate);
+    if (call.international) this.stats.internationalSpend += cost - call.estimate;
     return {
       alerts: [],
       terminations: [],
@@ -381,6 +397,7 @@ export class CallGuard {
     s.addSpend(a.at, estimate);
     let learned: string | undefined;
     if (number?.international) {
+      this.stats.internationalSpend += estimate;
       const country = number.country ?? "+" + number.countryCallingCode;
       if (!s.seenCountries.has(country)) {
         s.seenCountries.add(country);

@@ -1,16 +1,15 @@
 import { createReadStream, statSync, writeFileSync } from "node:fs";
 import { basename } from "node:path";
 import type { Command } from "commander";
+import { type CdrFormat, type CdrReaderOptions, cdrFormats } from "../adapters/ingest/cdr/index.js";
+import { loadAccountsFileWithCdr } from "../app/build.js";
 import {
-  type CdrFormat,
-  type CdrReaderOptions,
-  cdrFormats,
-  createCdrStats,
-  readCdrBatches,
-} from "../adapters/ingest/cdr/index.js";
-import { renderReplayReport } from "../adapters/report/replay-report.js";
-import { createCallGuard, loadAccountsFileWithCdr } from "../app/build.js";
-import { Replayer } from "../calls/replay.js";
+  REPLAY_CURRENCY,
+  replayAlertJson,
+  replayByRule,
+  replayReportHtml,
+  runReplay,
+} from "../app/replay-run.js";
 import { loadConfig } from "../config/load.js";
 import { table } from "./output.js";
 
@@ -56,68 +55,45 @@ export async function replay(files: string[], o: Opts): Promise<void> {
   const accounts = o.accounts ? loadAccountsFileWithCdr(o.accounts) : { accounts: [], cdr: undefined };
   const cdrOptions: CdrReaderOptions = { ...config.cdr, ...accounts.cdr };
   if (o.timeZone) cdrOptions.timeZone = o.timeZone;
-  const guard = createCallGuard(config);
-  for (const p of accounts.accounts) guard.setPolicy(p);
-  const replayer = new Replayer(guard, { horizonMs: (o.horizonHours ?? 4) * 3_600_000 });
-  const cdr = createCdrStats();
-  const shownRejections: string[] = [];
-  const started = Date.now();
-  for (const file of files) {
-    const size = statSync(file).size;
-    let bytes = 0;
-    const input = createReadStream(file, { highWaterMark: 1 << 20 });
-    input.on("data", (chunk) => {
-      bytes += chunk.length;
+  const progress = new Map<string, { bar: Progress; bytes: number }>();
+  const inputs = files.map((file) => {
+    const stream = createReadStream(file, { highWaterMark: 1 << 20 });
+    const p = {
+      bar: new Progress(basename(file), statSync(file).size, !o.quiet && process.stderr.isTTY === true),
+      bytes: 0,
+    };
+    stream.on("data", (chunk) => {
+      p.bytes += chunk.length;
     });
-    const progress = new Progress(basename(file), size, !o.quiet && process.stderr.isTTY === true);
-    for await (const batch of readCdrBatches(input, file, format, cdrOptions, cdr)) {
-      for (const item of batch) {
-        if (item.type === "record") replayer.push(item.record);
-        else if (shownRejections.length < 20)
-          shownRejections.push(`${item.rejected.source}:${item.rejected.line}: ${item.rejected.reason}`);
-      }
-      progress.update(bytes, cdr.records);
-    }
-    progress.done();
-  }
-  replayer.finish();
-  const seconds = (Date.now() - started) / 1000;
-  const alerts = [...replayer.alerts].sort((a, b) => a.at - b.at);
+    stream.on("close", () => p.bar.done());
+    progress.set(file, p);
+    return { name: file, stream };
+  });
+  const run = await runReplay(inputs, {
+    format,
+    config,
+    accounts: accounts.accounts,
+    cdr: cdrOptions,
+    horizonHours: o.horizonHours,
+    onProgress: (input, records) => {
+      const p = progress.get(input.name);
+      p?.bar.update(p.bytes, records);
+    },
+  });
+  const { replayer, cdr, alerts, seconds } = run;
+  const shownRejections = run.rejections;
   if (o.alerts) {
     writeFileSync(
       o.alerts,
-      alerts
-        .map((a) =>
-          JSON.stringify({
-            at: new Date(a.at).toISOString(),
-            rule: a.rule,
-            severity: a.severity,
-            account: a.account,
-            decision: a.decision,
-            callId: a.callId,
-            message: a.message,
-            evidence: a.evidence,
-            saved: Math.round(a.saved),
-          }),
-        )
-        .join("\n") + (alerts.length ? "\n" : ""),
+      alerts.map((a) => JSON.stringify(replayAlertJson(a))).join("\n") + (alerts.length ? "\n" : ""),
     );
   }
-  const currency = "JPY";
-  if (o.report) {
+  const currency = REPLAY_CURRENCY;
+  if (o.report)
     writeFileSync(
       o.report,
-      renderReplayReport({
-        title: `Mamori replay: ${files.map((f) => basename(f)).join(", ")}`,
-        files,
-        currency,
-        replay: replayer.stats,
-        cdr,
-        alerts,
-        series: replayer.series,
-      }),
+      replayReportHtml(run, `Mamori replay: ${files.map((f) => basename(f)).join(", ")}`, files),
     );
-  }
   const s = replayer.stats;
   const out: string[] = [];
   out.push(
@@ -137,28 +113,10 @@ export async function replay(files: string[], o: Opts): Promise<void> {
   out.push(
     `Allowed ${s.allowed}, denied ${s.denied}, ended early ${s.terminated}; estimated spend ${Math.round(s.cost)} ${currency}, saved ${Math.round(s.saved)} ${currency}.`,
   );
-  const byRule = new Map<
-    string,
-    { alerts: number; accounts: Set<string>; saved: number; critical: number }
-  >();
-  for (const a of alerts) {
-    const x = byRule.get(a.rule) ?? { alerts: 0, accounts: new Set<string>(), saved: 0, critical: 0 };
-    x.alerts++;
-    x.accounts.add(a.account);
-    x.saved += a.saved;
-    if (a.severity === "critical") x.critical++;
-    byRule.set(a.rule, x);
-  }
   out.push("");
   out.push(
     table(
-      [...byRule.entries()].map(([rule, x]) => ({
-        rule,
-        alerts: x.alerts,
-        critical: x.critical,
-        accounts: x.accounts.size,
-        saved: `${Math.round(x.saved).toLocaleString("en-US")} ${currency}`,
-      })),
+      replayByRule(alerts).map((x) => ({ ...x, saved: `${x.saved.toLocaleString("en-US")} ${currency}` })),
       ["rule", "alerts", "critical", "accounts", "saved"],
     ),
   );

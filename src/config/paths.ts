@@ -28,3 +28,16 @@ export function packageVersion(): string {
   }
   return "0.0.0";
 }
+
+/** The operator console's production build (`dist/console` beside package.json), if it was built. */
+export function builtConsoleDir(): string | undefined {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, "package.json"))) {
+      const built = join(dir, "dist", "console");
+      return existsSync(join(built, "index.html")) ? built : undefined;
+    }
+    dir = dirname(dir);
+  }
+  return undefined;
+}

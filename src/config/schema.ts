@@ -41,9 +41,21 @@ export const configSchema = z
         port: port.default(8080),
         /** Answer bodies larger than this are refused with 413. */
         bodyLimitBytes: z.number().int().positive().max(10_000_000).default(1_000_000),
+        /** Serve the operator console at /console/ (built by the start command). */
+        console: z.boolean().default(true),
+        /** CDR files uploaded to the console's replay page may be this large. */
+        replayUploadBytes: z.number().int().positive().max(2_000_000_000).default(200_000_000),
+        /** Folder of CDR files that the console may replay by name; none when left out. */
+        replayDir: z.string().min(1).optional(),
       })
       .strict()
-      .default({ host: "127.0.0.1", port: 8080, bodyLimitBytes: 1_000_000 }),
+      .default({
+        host: "127.0.0.1",
+        port: 8080,
+        bodyLimitBytes: 1_000_000,
+        console: true,
+        replayUploadBytes: 200_000_000,
+      }),
     store: z
       .object({
         /** SQLite database file; ":memory:" for a throwaway store. */

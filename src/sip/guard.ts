@@ -52,7 +52,13 @@ export type PbxGuardOptions = {
   readonly historySince?: number | undefined;
 };
 
-export type PbxGuardStats = ResolverStats & { events: number; findings: number; bans: number };
+export type PbxGuardStats = ResolverStats & {
+  events: number;
+  /** Failed SIP logins seen: the console's password-guessing chart. */
+  authFailures: number;
+  findings: number;
+  bans: number;
+};
 
 export class PbxGuard {
   private readonly settings: PbxGuardSettings;
@@ -77,6 +83,7 @@ export class PbxGuard {
 
   readonly stats: PbxGuardStats = {
     events: 0,
+    authFailures: 0,
     findings: 0,
     bans: 0,
     trusted: 0,
@@ -155,6 +162,7 @@ export class PbxGuard {
 
   ingest(e: SipEvent): PbxOutcome {
     this.stats.events++;
+    if (e.type === "sip.auth-failure") this.stats.authFailures++;
     const at = e.at;
     if (this.historyStart === undefined) this.historyStart = at;
     const ip = e.source.ip;

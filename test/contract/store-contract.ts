@@ -117,6 +117,26 @@ export function storeContract(name: string, f: StoreFactory): void {
       await s.close();
     });
 
+    test("call history counts an account's calls per bucket and country, billed cost once known", async () => {
+      const s = await f.create();
+      const t0 = 1_700_000_000_000 - (1_700_000_000_000 % 3_600_000);
+      await s.recordVerdict(verdict({ callId: "a", at: t0 + 1000 }));
+      await s.recordVerdict(verdict({ callId: "b", at: t0 + 2000 }));
+      await s.recordVerdict(
+        verdict({ callId: "c", at: t0 + 3000, decision: "deny", reasons: [{ rule: "x", message: "y" }] }),
+      );
+      await s.recordVerdict(verdict({ callId: "d", at: t0 + 3_600_000 + 5 }));
+      await s.recordVerdict(verdict({ callId: "other", account: "zeta", at: t0 + 1000 }));
+      await s.recordHangup("a", t0 + 60_000, 30, 90);
+      const rows = await s.callHistory("acme", t0, 3_600_000);
+      assert.deepEqual(rows, [
+        { at: t0, country: "SL", international: true, allowed: 2, denied: 1, cost: 90 + 360 },
+        { at: t0 + 3_600_000, country: "SL", international: true, allowed: 1, denied: 0, cost: 360 },
+      ]);
+      assert.deepEqual(await s.callHistory("acme", t0 + 3_600_000, 3_600_000), [rows[1]]);
+      await s.close();
+    });
+
     test("call lifecycle: open calls are those allowed and not ended; answer and hang-up are idempotent", async () => {
       const s = await f.create();
       await s.recordVerdict(verdict({ callId: "open" }));

@@ -20,6 +20,8 @@ export type RouteSpec<B extends z.ZodType, Q extends z.ZodType, P extends z.ZodT
   /** Content types the route produces (JSON unless stated). */
   readonly produces?: readonly string[];
   readonly consumes?: readonly string[];
+  /** Bytes the body may have, when not the server's bodyLimitBytes (file uploads). */
+  readonly bodyLimit?: number;
   readonly handler: (
     input: { body: z.infer<B>; query: z.infer<Q>; params: z.infer<P>; key: ApiKeyRecord | undefined },
     req: FastifyRequest,
@@ -60,6 +62,7 @@ export function registerRoutes(
     app.route({
       method: r.method,
       url: r.url,
+      ...(r.bodyLimit ? { bodyLimit: r.bodyLimit } : {}),
       handler: async (req, reply) => {
         let key: ApiKeyRecord | undefined;
         if (r.role !== "public") {

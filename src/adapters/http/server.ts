@@ -43,6 +43,13 @@ export function buildHttp(opts: HttpOptions): FastifyInstance {
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
   });
 
+  // Files (CDR uploads for a replay) arrive as they are; the route decides what they may be.
+  app.addContentTypeParser(
+    ["application/octet-stream", "text/csv", "text/plain"],
+    { parseAs: "buffer" },
+    (_req, body, done) => done(null, body),
+  );
+
   app.setErrorHandler((err, req, reply) => {
     let code: ErrorCode;
     let message: string;
@@ -61,7 +68,7 @@ export function buildHttp(opts: HttpOptions): FastifyInstance {
       message = `the body is not valid JSON: ${e.message}`;
     } else if (e.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
       code = "MAMORI_BODY_TOO_LARGE";
-      message = `the body is larger than ${opts.bodyLimit} bytes`;
+      message = `the body is larger than ${req.routeOptions.bodyLimit ?? opts.bodyLimit} bytes`;
     } else if (e.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") {
       code = "MAMORI_UNSUPPORTED_MEDIA";
       message = `unsupported Content-Type ${req.headers["content-type"] ?? "(none)"}`;

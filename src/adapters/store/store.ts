@@ -151,6 +151,17 @@ export type BlockFilter = Page & {
   readonly activeAt?: number | undefined;
 };
 
+export type CallHistoryRow = {
+  /** Start of the bucket, ms since the epoch. */
+  readonly at: number;
+  /** ISO 3166 code of the destination, or "?" when the number had none (invalid, service numbers). */
+  readonly country: string;
+  readonly international: boolean;
+  readonly allowed: number;
+  readonly denied: number;
+  readonly cost: number;
+};
+
 export type CallFilter = Page & {
   readonly account?: string | undefined;
   readonly decision?: "allow" | "deny" | undefined;
@@ -173,6 +184,11 @@ export interface Store {
   /** Calls allowed since `since` that have not ended: to restore live calls after a restart. */
   openCalls(since: number): Promise<CallRow[]>;
   listCalls(filter: CallFilter): Promise<CallRow[]>;
+  /**
+   * An account's calls since `since`, counted per time bucket, destination country and decision, with
+   * their cost (the billed cost once ended, the estimate before): the console's per-account chart.
+   */
+  callHistory(account: string, since: number, bucketMs: number): Promise<CallHistoryRow[]>;
   /** Deletes decision-log rows older than `before`; returns how many. */
   pruneCalls(before: number): Promise<number>;
   seenCountries(): Promise<{ account: string; country: string; firstAt: number }[]>;

@@ -14,6 +14,7 @@ import type {
   BlockFilter,
   BlockRecord,
   CallFilter,
+  CallHistoryRow,
   CallRow,
   Delivery,
   Guard,
@@ -294,6 +295,29 @@ export class SqliteStore implements Store {
       .prepare(sql)
       .all(...w.args, limitOf(f))
       .map((r) => callRow(r as Row));
+  }
+
+  async callHistory(account: string, since: number, bucketMs: number): Promise<CallHistoryRow[]> {
+    this.flush();
+    return this.db
+      .prepare(
+        `SELECT CAST(at / @bucket AS INTEGER) * @bucket AS bucket, COALESCE(country, '?') AS country, MAX(international) AS intl,
+           SUM(decision = 'allow') AS allowed, SUM(decision = 'deny') AS denied,
+           SUM(CASE WHEN decision = 'allow' THEN COALESCE(cost, estimated_cost) ELSE 0 END) AS cost
+         FROM calls WHERE account = @account AND at >= @since GROUP BY bucket, country ORDER BY bucket, country`,
+      )
+      .all({ bucket: Math.max(1, Math.floor(bucketMs)), account, since })
+      .map((r) => {
+        const x = r as Row;
+        return {
+          at: Number(x.bucket),
+          country: String(x.country),
+          international: Number(x.intl) === 1,
+          allowed: Number(x.allowed),
+          denied: Number(x.denied),
+          cost: Number(x.cost),
+        };
+      });
   }
 
   async pruneCalls(before: number): Promise<number> {

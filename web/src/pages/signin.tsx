@@ -1,0 +1,57 @@
+import { useState } from "preact/hooks";
+import { useT } from "../i18n.ts";
+import { ErrorBox } from "../ui.tsx";
+
+export function SignIn(props: { onKey: (key: string) => Promise<void>; onLang: () => void }) {
+  const { t } = useT();
+  const [key, setKey] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<Error | undefined>(undefined);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(undefined);
+    try {
+      await props.onKey(key.trim());
+    } catch (err) {
+      const m = err instanceof Error ? err.message : String(err);
+      setError(new Error(`${t("signin.failed")}: ${m}`));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <main id="main" class="signin">
+      <form onSubmit={submit} aria-labelledby="signin-title">
+        <h1 id="signin-title">
+          {t("appName")} · {t("signin.title")}
+        </h1>
+        <p class="tagline">{t("tagline")}</p>
+        <label for="key">{t("signin.key")}</label>
+        <input
+          id="key"
+          name="key"
+          type="password"
+          autoComplete="off"
+          spellcheck={false}
+          required
+          value={key}
+          onInput={(e) => setKey((e.target as HTMLInputElement).value)}
+          aria-describedby="key-help"
+        />
+        <p id="key-help" class="help">
+          {t("signin.keyHelp")}
+        </p>
+        <ErrorBox error={error} />
+        <div class="actions">
+          <button type="button" onClick={props.onLang}>
+            {t("lang")}
+          </button>
+          <button type="submit" class="primary" disabled={busy || key.trim() === ""}>
+            {t("signin.submit")}
+          </button>
+        </div>
+      </form>
+    </main>
+  );
+}

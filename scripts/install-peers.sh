@@ -42,6 +42,7 @@ PACKAGES=(
   iputils-ping  # ICMP floods inside the flow guard's test namespaces
   chromium # the operator console's browser tests (driven by playwright-core, never a downloaded browser)
   chromium-driver
+  fonts-ipafont-gothic # Japanese text in the console's screenshots
   pmacct # pmacctd's sfprobe plugin: the sFlow v5 exporter of bench/flow-detect-latency.ts (Debian has no hsflowd)
 )
 # The services these packages ship (service -> package); none may stay running.

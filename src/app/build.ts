@@ -244,7 +244,7 @@ export async function buildApp(config: Config, o: AppOverrides = {}): Promise<Ap
       ...adminRoutes(calls, store, keys, now),
       ...banRoutes(pbx, store, now),
       ...flowRoutes(flows, store, now),
-      ...consoleRoutes({ config, store, guard, history, now }),
+      ...consoleRoutes({ config, store, guard, history, sampleHistory: (t) => sampleHistory(t), now }),
       ...eventRoutes(webhooks, () => ({
         liveCalls: guard.liveTotal(),
         calls: { ...guard.stats },

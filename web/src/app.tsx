@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from "preact/hooks";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { Api, ApiError, type Me } from "./api.ts";
 import { dictionaries, initialLang, type Key, type Lang, LangContext, saveLang, useT } from "./i18n.ts";
 import { AccountsPage } from "./pages/accounts.tsx";
@@ -86,6 +86,7 @@ function SignedIn(props: { onSignOut: () => void; onLang: () => void }) {
   const route = useRoute();
   const s = useSession();
   const [live, setLive] = useState(false);
+  const navigated = useRef(false);
 
   useEffect(() => {
     const ctl = new AbortController();
@@ -100,7 +101,10 @@ function SignedIn(props: { onSignOut: () => void; onLang: () => void }) {
   useEffect(() => {
     const name = pages.find(([p]) => p === route.page)?.[1] ?? "nav.overview";
     document.title = `${t(name)} · Mamori`;
-    document.getElementById("main")?.focus({ preventScroll: true });
+    // After a navigation, a screen reader starts at the new page's content; on the first load the
+    // focus stays at the top, where the skip button is.
+    if (navigated.current) document.getElementById("main")?.focus({ preventScroll: true });
+    navigated.current = true;
   }, [route.page, t]);
 
   return (

@@ -28,6 +28,8 @@ export type ConsoleDeps = {
   readonly store: Store;
   readonly guard: CallGuard;
   readonly history: History;
+  /** Brings the history up to now before it is read (otherwise it moves once a second). */
+  readonly sampleHistory: (at: number) => Promise<void>;
   readonly now: TimeSource;
 };
 
@@ -212,7 +214,11 @@ export function consoleRoutes(d: ConsoleDeps): AnyRoute[] {
       tags: ["events"],
       role: "viewer",
       query: z.object({ minutes: z.coerce.number().int().min(1).max(1440).default(60) }).strict(),
-      handler: async ({ query }) => d.history.read(d.now(), query.minutes),
+      handler: async ({ query }) => {
+        const t = d.now();
+        await d.sampleHistory(t);
+        return d.history.read(t, query.minutes);
+      },
     },
     {
       method: "GET",

@@ -43,6 +43,8 @@ export function eventRoutes(
           res.write(`id: ${++id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
         };
         send("hello", { at: new Date().toISOString() });
+        // A screen that just connected shows the counters now, not after the first interval.
+        send("stats", { at: new Date().toISOString(), ...stats() });
         const off = events.subscribe((e: WebhookEvent) => send(e.event, e));
         const timer = setInterval(() => send("stats", { at: new Date().toISOString(), ...stats() }), everyMs);
         timer.unref();

@@ -107,6 +107,7 @@ type Usage = {
     caps: Record<string, number>;
   };
   bucketSeconds: number;
+  since: string;
   history: {
     at: string;
     country: string;
@@ -159,7 +160,13 @@ function AccountDetail(props: { id: string }) {
 
   const chart = useMemo(() => {
     const rows = usage.data?.history ?? [];
-    const times = [...new Set(rows.map((r) => Date.parse(r.at)))].sort((a, b) => a - b);
+    // Every bucket of the window, empty ones too, so that the time axis shows the whole day.
+    const times: number[] = [];
+    if (usage.data) {
+      const step = usage.data.bucketSeconds * 1000;
+      for (let x = Date.parse(usage.data.since); x <= Date.now() && times.length < 1000; x += step)
+        times.push(x);
+    }
     const totals = new Map<string, number>();
     for (const r of rows) totals.set(r.country, (totals.get(r.country) ?? 0) + r.allowed + r.denied);
     const countries = [...totals.entries()]

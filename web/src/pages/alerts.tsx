@@ -168,11 +168,11 @@ function AlertDetail(props: { id: string }) {
           <KeyValues
             rows={[
               [t("time"), when(lang, a.at)],
-              ["guard", a.guard],
+              [t("alert.guard"), a.guard],
               [t("account"), a.account ? <a href={href("accounts", a.account)}>{a.account}</a> : "—"],
               [t("address"), a.address ?? "—"],
               [t("alert.taken"), <strong key="d">{a.decision}</strong>],
-              ["call", a.callId ?? "—"],
+              [t("alert.call"), a.callId ?? "—"],
             ]}
           />
           <section aria-labelledby="note-title">
@@ -225,7 +225,9 @@ function AlertDetail(props: { id: string }) {
                   </tbody>
                 </table>
               </div>
-              <p class="help">{num(lang, calls.data.length)}</p>
+              <p class="help">
+                {num(lang, calls.data.length)} {t("alert.shown")}
+              </p>
             </section>
           ) : null}
         </article>

@@ -157,7 +157,7 @@ export function OverviewPage() {
           tone={sum("calls.denied") > 0 ? "bad" : undefined}
         />
         <Counter
-          label={`${t("chart.spendSeries")} (${t("overview.lastHour")})`}
+          label={`${t("overview.spend")} (${t("overview.lastHour")})`}
           value={yen(lang, sum("calls.internationalSpend"))}
         />
         <Counter

@@ -1,4 +1,4 @@
-import { createReadStream, readdirSync, statSync } from "node:fs";
+import { createReadStream, readdirSync, realpathSync, statSync } from "node:fs";
 import { basename, join, resolve, sep } from "node:path";
 import { Readable } from "node:stream";
 import { z } from "zod";
@@ -299,17 +299,16 @@ export function consoleRoutes(d: ConsoleDeps): AnyRoute[] {
       role: "operator",
       body: fileReplayBody,
       handler: async ({ body }) => {
-        const dir = replayDir();
-        const path = resolve(dir, body.file);
-        // The name is one path segment already; the check also refuses links that lead outside.
-        if (!path.startsWith(dir + sep)) throw new MamoriError("MAMORI_NOT_FOUND", `no file ${body.file}`);
-        let st: ReturnType<typeof statSync>;
+        const dir = realpathSync(replayDir());
+        let path: string;
         try {
-          st = statSync(path);
+          path = realpathSync(resolve(dir, body.file));
         } catch {
           throw new MamoriError("MAMORI_NOT_FOUND", `no file ${body.file} in the replay folder`);
         }
-        if (!st.isFile()) throw new MamoriError("MAMORI_NOT_FOUND", `${body.file} is not a file`);
+        // The name is one path segment already; this also refuses a link that leads out of the folder.
+        if (!path.startsWith(dir + sep) || !statSync(path).isFile())
+          throw new MamoriError("MAMORI_NOT_FOUND", `no file ${body.file} in the replay folder`);
         return replay(body.file, createReadStream(path, { highWaterMark: 1 << 20 }), body);
       },
     },

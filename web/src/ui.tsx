@@ -25,6 +25,29 @@ export function useLoad<T>(fetcher: () => Promise<T>, deps: readonly unknown[]) 
   return { data, error, reload };
 }
 
+/**
+ * A form's submit: runs `fn` once at a time, keeps its error for an ErrorBox, and stops the browser's
+ * own submission.
+ */
+export function useAction() {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<Error | undefined>(undefined);
+  const run = async (e: Event | undefined, fn: () => Promise<void>): Promise<void> => {
+    e?.preventDefault();
+    if (busy) return;
+    setBusy(true);
+    setError(undefined);
+    try {
+      await fn();
+    } catch (err) {
+      setError(err instanceof Error ? err : new Error(String(err)));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, error, run };
+}
+
 export function ErrorBox(props: { error: Error | undefined; onRetry?: () => void }) {
   const { t } = useT();
   if (!props.error) return null;
@@ -63,8 +86,7 @@ export function LiftButton(props: {
   const { t } = useT();
   const [open, setOpen] = useState(false);
   const [reason, setReason] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<Error | undefined>(undefined);
+  const action = useAction();
   const dialog = useRef<HTMLDialogElement>(null);
   useEffect(() => {
     const d = dialog.current;
@@ -72,21 +94,13 @@ export function LiftButton(props: {
     if (open && !d.open) d.showModal();
     if (!open && d.open) d.close();
   }, [open]);
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
+  const submit = (e: Event) =>
+    action.run(e, async () => {
       await props.onLift(reason.trim());
       setOpen(false);
       setReason("");
       props.onDone();
-    } catch (err) {
-      setError(err instanceof Error ? err : new Error(String(err)));
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
   return (
     <>
       <button
@@ -117,12 +131,12 @@ export function LiftButton(props: {
           <p id="lift-help" class="help">
             {t("reason.help")}
           </p>
-          <ErrorBox error={error} />
+          <ErrorBox error={action.error} />
           <div class="actions">
             <button type="button" onClick={() => setOpen(false)}>
               {t("cancel")}
             </button>
-            <button type="submit" class="danger" disabled={busy || reason.trim().length < 3}>
+            <button type="submit" class="danger" disabled={action.busy || reason.trim().length < 3}>
               {t("lift.confirm")}
             </button>
           </div>

@@ -5,7 +5,7 @@ import { num, when, yen } from "../format.ts";
 import { useT } from "../i18n.ts";
 import { href } from "../router.ts";
 import { useLiveEvents, useSession } from "../session.ts";
-import { Badge, ErrorBox, LiftButton, Loading, useLoad } from "../ui.tsx";
+import { Badge, ErrorBox, LiftButton, Loading, useAction, useLoad } from "../ui.tsx";
 import type { AlertRow } from "./alerts.tsx";
 
 type Policy = Record<string, unknown> & {
@@ -294,13 +294,9 @@ function BlockForm(props: { account: string; onDone: () => void }) {
   const { api } = useSession();
   const [reason, setReason] = useState("");
   const [minutes, setMinutes] = useState("");
-  const [error, setError] = useState<Error | undefined>(undefined);
-  const [busy, setBusy] = useState(false);
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
+  const action = useAction();
+  const submit = (e: Event) =>
+    action.run(e, async () => {
       const m = Number.parseInt(minutes, 10);
       await api.request("POST", "/v1/blocks", {
         account: props.account,
@@ -310,12 +306,7 @@ function BlockForm(props: { account: string; onDone: () => void }) {
       setReason("");
       setMinutes("");
       props.onDone();
-    } catch (err) {
-      setError(err instanceof Error ? err : new Error(String(err)));
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
   return (
     <form class="inline" onSubmit={submit} aria-labelledby="block-title">
       <h2 id="block-title">{t("accounts.block")}</h2>
@@ -339,10 +330,10 @@ function BlockForm(props: { account: string; onDone: () => void }) {
           onInput={(e) => setMinutes((e.target as HTMLInputElement).value)}
         />
       </label>
-      <button type="submit" class="danger" disabled={busy || reason.trim().length < 3}>
+      <button type="submit" class="danger" disabled={action.busy || reason.trim().length < 3}>
         {t("accounts.block")}
       </button>
-      <ErrorBox error={error} />
+      <ErrorBox error={action.error} />
     </form>
   );
 }
@@ -351,23 +342,17 @@ function PolicyEditor(props: { id: string; policy: Policy | undefined; onDone: (
   const { t } = useT();
   const { api } = useSession();
   const [text, setText] = useState<string | undefined>(undefined);
-  const [error, setError] = useState<Error | undefined>(undefined);
   const [saved, setSaved] = useState(false);
+  const action = useAction();
   const value = text ?? JSON.stringify(props.policy ?? { id: props.id }, null, 2);
-  const save = async (e: Event) => {
-    e.preventDefault();
-    setError(undefined);
-    setSaved(false);
-    try {
-      const body = JSON.parse(value) as unknown;
-      await api.request("PUT", `/v1/accounts/${encodeURIComponent(props.id)}`, body);
+  const save = (e: Event) =>
+    action.run(e, async () => {
+      setSaved(false);
+      await api.request("PUT", `/v1/accounts/${encodeURIComponent(props.id)}`, JSON.parse(value) as unknown);
       setText(undefined);
       setSaved(true);
       props.onDone();
-    } catch (err) {
-      setError(err instanceof Error ? err : new Error(String(err)));
-    }
-  };
+    });
   return (
     <form onSubmit={save}>
       <label for="policy-json">{t("accounts.edit")}</label>
@@ -378,7 +363,7 @@ function PolicyEditor(props: { id: string; policy: Policy | undefined; onDone: (
         value={value}
         onInput={(e) => setText((e.target as HTMLTextAreaElement).value)}
       />
-      <ErrorBox error={error} />
+      <ErrorBox error={action.error} />
       {saved ? <p role="status">{t("accounts.saved")}</p> : null}
       <button type="submit" class="primary">
         {t("save")}

@@ -4,7 +4,7 @@ import { Chart } from "../chart.tsx";
 import { num, when, yen } from "../format.ts";
 import { useT } from "../i18n.ts";
 import { useSession } from "../session.ts";
-import { Badge, ErrorBox, KeyValues, useLoad } from "../ui.tsx";
+import { Badge, ErrorBox, KeyValues, useAction, useLoad } from "../ui.tsx";
 
 const FORMATS = [
   "asterisk-csv",
@@ -52,8 +52,7 @@ export function ReplayPage() {
   const [serverFile, setServerFile] = useState("");
   const [format, setFormat] = useState<string>("asterisk-csv");
   const [timeZone, setTimeZone] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<Error | undefined>(undefined);
+  const action = useAction();
   const [answer, setAnswer] = useState<ReplayAnswer | undefined>(undefined);
   const files = useLoad(
     () =>
@@ -66,11 +65,8 @@ export function ReplayPage() {
     [api, canAct],
   );
 
-  const run = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
+  const run = (e: Event) =>
+    action.run(e, async () => {
       if (serverFile) {
         setAnswer(
           await api.request<ReplayAnswer>("POST", "/v1/replay/file", {
@@ -86,13 +82,7 @@ export function ReplayPage() {
           await api.request<ReplayAnswer>("POST", `/v1/replay?${q}`, file, "application/octet-stream"),
         );
       }
-    } catch (err) {
-      setError(err instanceof Error ? err : new Error(String(err)));
-    } finally {
-      setBusy(false);
-    }
-  };
-
+    });
   return (
     <>
       <h1>{t("replay.title")}</h1>
@@ -147,11 +137,11 @@ export function ReplayPage() {
             onInput={(e) => setTimeZone((e.target as HTMLInputElement).value)}
           />
         </label>
-        <button type="submit" class="primary" disabled={!canAct || busy || (!file && !serverFile)}>
-          {busy ? t("replay.running") : t("replay.run")}
+        <button type="submit" class="primary" disabled={!canAct || action.busy || (!file && !serverFile)}>
+          {action.busy ? t("replay.running") : t("replay.run")}
         </button>
       </form>
-      <ErrorBox error={error} />
+      <ErrorBox error={action.error} />
       {answer ? <ReplayReport a={answer} /> : null}
     </>
   );

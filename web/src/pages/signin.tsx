@@ -1,25 +1,19 @@
 import { useState } from "preact/hooks";
 import { useT } from "../i18n.ts";
-import { ErrorBox } from "../ui.tsx";
+import { ErrorBox, useAction } from "../ui.tsx";
 
 export function SignIn(props: { onKey: (key: string) => Promise<void>; onLang: () => void }) {
   const { t } = useT();
   const [key, setKey] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<Error | undefined>(undefined);
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
-      await props.onKey(key.trim());
-    } catch (err) {
-      const m = err instanceof Error ? err.message : String(err);
-      setError(new Error(`${t("signin.failed")}: ${m}`));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const action = useAction();
+  const submit = (e: Event) =>
+    action.run(e, async () => {
+      try {
+        await props.onKey(key.trim());
+      } catch (err) {
+        throw new Error(`${t("signin.failed")}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    });
   return (
     <main id="main" class="signin">
       <form onSubmit={submit} aria-labelledby="signin-title">
@@ -42,12 +36,12 @@ export function SignIn(props: { onKey: (key: string) => Promise<void>; onLang: (
         <p id="key-help" class="help">
           {t("signin.keyHelp")}
         </p>
-        <ErrorBox error={error} />
+        <ErrorBox error={action.error} />
         <div class="actions">
           <button type="button" onClick={props.onLang}>
             {t("lang")}
           </button>
-          <button type="submit" class="primary" disabled={busy || key.trim() === ""}>
+          <button type="submit" class="primary" disabled={action.busy || key.trim() === ""}>
             {t("signin.submit")}
           </button>
         </div>

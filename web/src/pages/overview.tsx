@@ -12,7 +12,11 @@ type Stats = {
   calls?: { authorized: number; denied: number };
   pbx?: { authFailures?: number; bans?: number };
   storeDegraded?: boolean;
+  shield?: { mode: string; inflight: number; limit: number; bans: number } | undefined;
+  flows?: { records: number } | undefined;
 };
+type HostRates = { pps: number; bps: number };
+type TopHost = { address: string; group: string; inbound: HostRates; outbound: HostRates };
 type Incident = {
   key: string;
   kind: string;
@@ -80,6 +84,12 @@ export function OverviewPage() {
       });
     return out;
   }, [api]);
+
+  const flowsOn = stats?.flows !== undefined;
+  const top = useLoad(
+    () => (flowsOn ? api.get<{ hosts: TopHost[] }>("/v1/flows/top?limit=5") : Promise.resolve(undefined)),
+    [api, flowsOn, stats],
+  );
 
   useLiveEvents((e) => {
     if (e.kind === "stats") {
@@ -189,6 +199,38 @@ export function OverviewPage() {
           <Chart title={t("chart.shield")} at={at} lines={charts.shield} />
         ) : null}
       </section>
+
+      {top.data?.hosts.length ? (
+        <section aria-labelledby="hosts-title">
+          <h2 id="hosts-title">{t("overview.hosts")}</h2>
+          <div class="table-wrap">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">{t("r.victim")}</th>
+                  <th scope="col">{t("overview.group")}</th>
+                  <th scope="col">{t("overview.inPps")}</th>
+                  <th scope="col">{t("overview.inBps")}</th>
+                  <th scope="col">{t("overview.outPps")}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {top.data.hosts.map((h) => (
+                  <tr key={h.address}>
+                    <td>
+                      <code>{h.address}</code>
+                    </td>
+                    <td>{h.group}</td>
+                    <td>{num(lang, h.inbound.pps)}</td>
+                    <td>{num(lang, h.inbound.bps)}</td>
+                    <td>{num(lang, h.outbound.pps)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </section>
+      ) : null}
 
       <section aria-labelledby="feed-title">
         <h2 id="feed-title">{t("overview.feed")}</h2>

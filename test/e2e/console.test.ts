@@ -1,10 +1,14 @@
 import assert from "node:assert/strict";
+import { createSocket } from "node:dgram";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { runSimulate } from "../../src/cli/simulate.js";
+import { netflowV5 } from "../support/flow-packets.js";
 import { artifactDir, client, type MamoriProcess, startMamori, tempDir } from "../support/mamori-process.js";
+import { freePort } from "../support/peers.js";
 
 /**
  * The operator console in Debian's Chromium, driven by playwright-core, against the real `mamori serve`
@@ -25,6 +29,7 @@ describe("operator console", {
   const keys = { switch: "", operator: "", viewer: "" };
   const shots = artifactDir("console");
   let replayDir = "";
+  let netflowPort = 0;
   let operator: { context: BrowserContext; page: Page };
 
   const shot = (page: Page, name: string) =>
@@ -57,7 +62,22 @@ describe("operator console", {
       accountsOut: join(tempDir("mamori-console-accounts-"), "accounts.yaml"),
       timeZone: "Asia/Tokyo",
     });
-    m = await startMamori({ config: `server:\n  replayDir: ${JSON.stringify(replayDir)}\n` });
+    netflowPort = await freePort();
+    // JSON is YAML: the configuration file an operator would write.
+    m = await startMamori({
+      config: JSON.stringify({
+        server: { replayDir },
+        flowGuard: {
+          enabled: true,
+          collector: { host: "127.0.0.1", netflowPort, ipfixPort: false, sflowPort: false },
+          settings: {
+            networks: ["192.0.2.0/24"],
+            defaultGroup: { thresholds: { pps: 5000 }, learned: false, mitigation: { type: "blackhole" } },
+            mitigation: { bgp: { nextHop4: "192.0.2.254" } },
+          },
+        },
+      }),
+    });
     const admin = client(m.url, m.adminKey);
     for (const role of ["switch", "operator", "viewer"] as const) {
       const r = await admin("POST", "/v1/keys", { name: `console ${role}`, role });
@@ -205,6 +225,45 @@ describe("operator console", {
     await shot(page, "7-account");
   });
 
+  test("a UDP flood seen in NetFlow appears as an attack, with the host's rate and its blackhole", async () => {
+    const { page } = operator;
+    await page.getByRole("link", { name: "Overview" }).click();
+    // Flow records describe a flood against a documentation address; the datagrams go to loopback.
+    const sock = createSocket("udp4");
+    const incidents = page.getByTestId("incidents");
+    try {
+      const t0 = Date.now();
+      for (let i = 0; i < 80 && Date.now() - t0 < 20_000; i++) {
+        const records = Array.from({ length: 30 }, (_, k) => ({
+          src: `198.51.100.${(k % 200) + 1}`,
+          dst: "192.0.2.10",
+          packets: 400,
+          bytes: 400 * 468,
+          first: 1000,
+          last: 1000,
+          srcPort: 123,
+          dstPort: 40000 + k,
+          protocol: 17,
+        }));
+        const pkt = netflowV5(
+          { uptime: 1000, unixSecs: Math.floor(Date.now() / 1000), sequence: i * 30 },
+          records,
+        );
+        await new Promise<void>((r) => sock.send(pkt, netflowPort, "127.0.0.1", () => r()));
+        if ((await incidents.getByText("192.0.2.10").count()) > 0) break;
+        await sleep(250);
+      }
+    } finally {
+      sock.close();
+    }
+    await incidents.getByText("192.0.2.10").first().waitFor({ timeout: 10_000 });
+    await page.getByRole("heading", { name: "Busiest protected hosts now" }).waitFor({ timeout: 10_000 });
+    await shot(page, "8-overview-flood");
+    await page.getByRole("link", { name: "Blocks & bans" }).click();
+    await page.getByTestId("mitigations").getByText("blackhole").first().waitFor();
+    await shot(page, "8-mitigations");
+  });
+
   test("a replay of a CDR file on the server gives the report of mamori replay", async () => {
     const { page } = operator;
     await page.getByRole("link", { name: "Replay" }).click();
@@ -216,7 +275,7 @@ describe("operator console", {
     const rules = page.getByTestId("replay-rules");
     assert.ok((await rules.locator("tbody tr").count()) >= 1, "the replay raised alerts");
     await report.getByRole("link", { name: "Download the HTML report" }).waitFor();
-    await shot(page, "8-replay");
+    await shot(page, "9-replay");
   });
 
   test("an uploaded CDR file replays too", async () => {
@@ -238,7 +297,7 @@ describe("operator console", {
     assert.equal(await page.evaluate("document.documentElement.lang"), "ja");
     const overflow = Number(await page.evaluate("document.documentElement.scrollWidth - window.innerWidth"));
     assert.ok(overflow <= 1, `no sideways scrolling on a phone (${overflow}px)`);
-    await shot(page, "9-overview-ja-phone");
+    await shot(page, "10-overview-ja-phone");
     // Keyboard: the first Tab reaches the skip button, Enter moves focus to the content.
     await page.keyboard.press("Tab");
     assert.equal(await page.evaluate("document.activeElement?.textContent"), "本文へ移動");

@@ -39,10 +39,13 @@ const SCENARIOS: Scenario[] = [
   { name: "flash crowd (+60% from 2 CGNAT addresses)", flash: true },
 ];
 
+/** BENCH_SHIELD_SETTINGS (JSON) changes sections of these, to compare settings on one machine. */
+const override = JSON.parse(process.env.BENCH_SHIELD_SETTINGS ?? "{}") as Record<string, object>;
 const SHIELD_SETTINGS = {
   secrets: ["bench-shield-secret-0123456789abcdefghij"],
-  attack: { learnSeconds: 3, enterSeconds: 2, minRps: 20, exitSeconds: 5, minSeconds: 5 },
-  challenge: { bits: 14 },
+  ...override,
+  attack: { learnSeconds: 3, enterSeconds: 2, minRps: 20, exitSeconds: 5, minSeconds: 5, ...override.attack },
+  challenge: { bits: 14, ...override.challenge },
 };
 
 const here = fileURLToPath(import.meta.url);
@@ -286,8 +289,8 @@ async function runOne(s: Scenario, protection: Protection, hasSlow: boolean): Pr
 const shieldNotes = new Map<string, string>();
 function summarise(out: string, attackAt: number): string {
   const parts: string[] = [];
-  const entered = /event \{"type":"mode","at":(\d+),"to":"attack"/.exec(out);
-  if (entered) parts.push(`attack mode at +${fmt((Number(entered[1]) - attackAt) / 1000, 1)} s`);
+  const entered = /event \{"type":"mode","at":([\d.]+),"to":"attack"/.exec(out);
+  if (entered) parts.push(`attack mode at +${fmt(Number(entered[1]) - attackAt)} ms`);
   const bans = (out.match(/"type":"ban"/g) ?? []).length;
   if (bans > 0) parts.push(`${bans} bans`);
   const stats = /^stats (.*)$/m.exec(out);
@@ -363,8 +366,12 @@ export async function benchShield(): Promise<string> {
   const rows: Row[] = [];
   // BENCH_SHIELD_ONLY=50× runs the scenarios whose name contains the text (and skips the cost table).
   const only = process.env.BENCH_SHIELD_ONLY;
+  // BENCH_SHIELD_PROTECTIONS=shield (comma-separated) runs only those columns.
+  const protections = (process.env.BENCH_SHIELD_PROTECTIONS ?? "none,nginx,shield")
+    .split(",")
+    .filter((p): p is Protection => p === "none" || p === "nginx" || p === "shield");
   for (const s of SCENARIOS.filter((x) => !only || x.name.includes(only)))
-    for (const p of ["none", "nginx", "shield"] as const) rows.push(await runOne(s, p, hasSlow));
+    for (const p of protections) rows.push(await runOne(s, p, hasSlow));
   const cost = only ? [] : await gatewayCost();
   const lines = rows.map((r) => {
     const ok = r.legit.filter((t) => t.ok);

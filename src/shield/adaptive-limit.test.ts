@@ -85,6 +85,43 @@ describe("adaptive concurrency limit (event time)", () => {
     assert.ok(l.limit >= 6 && l.limit <= 8, `limit ${l.limit}`);
   });
 
+  it("finds the knee: what the backend carries without a queue, whatever the limit allows", () => {
+    // 10 workers × 50 ms: a knee of 10 in flight; the limit itself sits above it, by design.
+    const sim = new Sim();
+    const limiter = new AdaptiveLimit(options);
+    const backend = new SimBackend(sim, 10, 50);
+    let inflight = 0;
+    const knees: number[] = [];
+    const fill = () => {
+      while (inflight < limiter.limit) {
+        inflight++;
+        const sent = sim.now;
+        const sentWith = inflight;
+        backend.submit(() => {
+          inflight--;
+          limiter.onSample(sim.now, sim.now - sent, sentWith, false);
+          if (sim.now > 20_000) knees.push(limiter.knee);
+          fill();
+        });
+      }
+    };
+    fill();
+    sim.run(40_000);
+    knees.sort((a, b) => a - b);
+    const median = knees[Math.floor(knees.length / 2)] ?? 0;
+    assert.ok(median >= 10 && median <= 13, `knee ${median}`);
+    assert.ok(limiter.knee <= limiter.limit);
+  });
+
+  it("keeps the knee near what is in use while traffic is light, and equal to the limit before any window", () => {
+    const l = new AdaptiveLimit({ ...options, initialLimit: 20 });
+    assert.equal(l.knee, 20);
+    // Three in flight at 100 ms: 30 answers a second.
+    for (let t = 0; t < 10_000; t += 33) l.onSample(t, 100, 3, false);
+    assert.ok(l.limit >= 6, `limit ${l.limit}`);
+    assert.ok(l.knee >= 3 && l.knee <= 5, `knee ${l.knee}`);
+  });
+
   it("backs off on overload errors without learning a false best latency from them", () => {
     const l = new AdaptiveLimit({ ...options, initialLimit: 100 });
     for (let t = 0; t < 2000; t += 10) l.onSample(t, 50, 100, false);

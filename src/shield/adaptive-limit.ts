@@ -20,6 +20,16 @@
  * a false best) but cut the limit by `backoff`. While less than half the limit is in use the limit does
  * not grow but decays toward twice the use, so a quiet hour does not leave a huge limit for the first
  * flood to walk into. It comes down faster than it goes up.
+ *
+ * The limit keeps headroom on purpose (customers in a flash crowd start at once), but whatever is
+ * admitted past the backend's worker count waits in the backend's own queue, first come first served,
+ * where a customer's request sits behind every flood request let in before it. So a second, tighter
+ * figure bounds the lower classes: the `knee`, the concurrency the backend has shown it carries without
+ * a queue, by Little's law its best recent throughput (answers per second, the best of the last
+ * `KNEE_WINDOWS` windows) times its best latency, plus a tenth and one to grow by. While the backend is
+ * idle that is about what is in use; under a flood that fills it, about its worker count. It moves with
+ * every window, so the first flood request meets a ceiling set by the traffic just before it, not by
+ * the limit's slow decay.
  */
 export type AdaptiveLimitOptions = {
   readonly initialLimit: number;
@@ -36,6 +46,10 @@ export type AdaptiveLimitOptions = {
 };
 
 const BASELINE_SLOTS = 10;
+/** Windows over which the best throughput is kept for the knee (a few seconds at the default). */
+const KNEE_WINDOWS = 8;
+/** The knee's room to grow per window: this share, and one request. */
+const KNEE_GROWTH = 0.1;
 /** Per window while less than half the limit is used. */
 const APP_LIMITED_DECAY = 0.95;
 
@@ -54,6 +68,10 @@ export class AdaptiveLimit {
   private probe = 0;
   private probeLimit = 0;
   private lastProbe = Number.NEGATIVE_INFINITY;
+  /** Answers per second of the last windows (a ring), for the knee. */
+  private readonly rates = new Float64Array(KNEE_WINDOWS);
+  private rateIndex = 0;
+  private kneeValue = Number.NaN;
 
   constructor(private readonly o: AdaptiveLimitOptions) {
     if (!(o.minLimit >= 1 && o.maxLimit >= o.minLimit))
@@ -64,6 +82,15 @@ export class AdaptiveLimit {
   /** The limit in force: whole requests in flight. */
   get limit(): number {
     return this.probe === 0 ? Math.floor(this.value) : this.probeLimit;
+  }
+
+  /**
+   * The in-flight count the backend carries without a queue, with a little room to grow; never above
+   * `limit`. Equal to `limit` until the first window has been measured.
+   */
+  get knee(): number {
+    const limit = this.limit;
+    return Number.isNaN(this.kneeValue) ? limit : Math.min(limit, this.kneeValue);
   }
 
   get probing(): boolean {
@@ -85,7 +112,7 @@ export class AdaptiveLimit {
 
   /**
    * One answer from the upstream: its latency, how many requests were in flight when it was sent, and
-   * whether it was an overload failure. Returns true when the limit changed.
+   * whether it was an overload failure. Returns true when the limit or the knee changed.
    */
   onSample(at: number, rttMs: number, inflight: number, dropped: boolean): boolean {
     if (Number.isNaN(this.windowStart)) this.windowStart = at;
@@ -98,6 +125,8 @@ export class AdaptiveLimit {
     if (at - this.windowStart < this.o.windowMs || this.count + this.drops < this.o.windowSamples)
       return false;
     const before = this.limit;
+    const kneeBefore = this.knee;
+    this.measureKnee(at);
     if (this.probe === 1) this.probe = 2;
     else if (this.probe === 2) {
       if (this.count > 0) this.remember(at, Math.max(this.sum / this.count, 0.001));
@@ -112,7 +141,21 @@ export class AdaptiveLimit {
     this.drops = 0;
     this.sum = 0;
     this.maxInflight = 0;
-    return this.limit !== before;
+    return this.limit !== before || this.knee !== kneeBefore;
+  }
+
+  private measureKnee(at: number): void {
+    const seconds = (at - this.windowStart) / 1000;
+    // Overload errors are not work the backend did: only real answers count.
+    this.rates[this.rateIndex] = seconds > 0 ? this.count / seconds : 0;
+    this.rateIndex = (this.rateIndex + 1) % KNEE_WINDOWS;
+    const base = this.baselineMs;
+    if (Number.isNaN(base)) return;
+    let best = 0;
+    for (let i = 0; i < KNEE_WINDOWS; i++)
+      if ((this.rates[i] as number) > best) best = this.rates[i] as number;
+    const carried = (best * Math.max(base, this.o.latencyFloorMs)) / 1000;
+    this.kneeValue = Math.max(this.o.minLimit, Math.floor(carried * (1 + KNEE_GROWTH) + 1));
   }
 
   private update(at: number): void {

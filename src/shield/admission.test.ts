@@ -55,6 +55,30 @@ describe("admission with partitions", () => {
     assert.equal(a.tryAdmit(0, "anonymous").type, "queue");
   });
 
+  it("lets unknown traffic fill the backend only to its knee, and customers up to the limit", () => {
+    const a = new Admission(options, 20);
+    a.setLimit(20, 6);
+    assert.equal(a.knee, 6);
+    assert.equal(fill(a, "anonymous", 30).length, 6);
+    assert.equal(a.tryAdmit(0, "suspicious").type, "shed");
+    // Customers arriving after the flood still start at once, past the knee and up to the limit.
+    assert.equal(fill(a, "customer", 14).length, 14);
+    assert.equal(a.tryAdmit(0, "customer").type, "queue");
+    // Freed slots go to customers first, and to nobody unknown while the total is at the knee or over.
+    a.release("anonymous");
+    assert.deepEqual(
+      a.drain(1).map((s) => s.cls),
+      ["customer"],
+    );
+    for (let i = 0; i < 14; i++) a.release("customer");
+    assert.deepEqual(a.drain(1), []);
+    a.release("customer");
+    assert.deepEqual(
+      a.drain(1).map((s) => s.cls),
+      ["anonymous"],
+    );
+  });
+
   it("caps anonymous traffic under attack and sheds suspicious traffic outright", () => {
     const a = new Admission(options, 20);
     a.setAttack(true);
@@ -89,11 +113,15 @@ describe("admission with partitions", () => {
     assert.deepEqual(a.drain(1), []);
   });
 
-  it("starts a request only under the limit or inside its class's reservation, and bounds every queue", () => {
+  it("starts a request only under the limit (or knee) or inside its class's reservation, and bounds every queue", () => {
     const op = fc.oneof(
       fc.record({ type: fc.constant("admit" as const), cls: fc.constantFrom(...CLIENT_CLASSES) }),
       fc.record({ type: fc.constant("release" as const), pick: fc.nat() }),
-      fc.record({ type: fc.constant("limit" as const), limit: fc.integer({ min: 1, max: 40 }) }),
+      fc.record({
+        type: fc.constant("limit" as const),
+        limit: fc.integer({ min: 1, max: 40 }),
+        knee: fc.integer({ min: 1, max: 40 }),
+      }),
       fc.record({ type: fc.constant("attack" as const), on: fc.boolean() }),
       fc.record({ type: fc.constant("wait" as const), ms: fc.integer({ min: 0, max: 3000 }) }),
     );
@@ -107,18 +135,24 @@ describe("admission with partitions", () => {
             const total = a.inflight;
             const mine = a.inflightOf(o.cls);
             const L = a.limit;
+            const lower = o.cls === "anonymous" || o.cls === "suspicious";
+            const ceiling = lower ? a.knee : L;
             const share = d.reserved[o.cls];
             const reserved = share > 0 ? Math.max(1, Math.floor(share * L)) : 0;
             const r = a.tryAdmit(at, o.cls);
             if (r.type === "forward") {
               running.push(o.cls);
-              // A start is either under the limit or inside the class's own reservation.
-              assert.ok(total < L || mine < reserved, `${o.cls}: ${total}/${L}, own ${mine}/${reserved}`);
+              // A start is either under the limit (the knee for unknown clients) or inside the class's
+              // own reservation.
+              assert.ok(
+                total < ceiling || mine < reserved,
+                `${o.cls}: ${total}/${ceiling}, own ${mine}/${reserved}`,
+              );
             }
           } else if (o.type === "release" && running.length > 0) {
             const [cls] = running.splice(o.pick % running.length, 1);
             a.release(cls as ClientClass);
-          } else if (o.type === "limit") a.setLimit(o.limit);
+          } else if (o.type === "limit") a.setLimit(o.limit, o.knee);
           else if (o.type === "attack") a.setAttack(o.on);
           else if (o.type === "wait") at += o.ms;
           for (const s of a.drain(at)) running.push(s.cls);

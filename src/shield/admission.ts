@@ -11,6 +11,12 @@ import { CLASS_INDEX, CLIENT_CLASSES, type ClientClass, type Started } from "./t
  * more until the total is back under the limit. Whatever cannot start waits in its class's short queue
  * (bounded, with a deadline); freed slots go to the highest class waiting.
  *
+ * The lower classes (anonymous, suspicious) answer to a second, tighter ceiling on the total, the
+ * backend's knee (see adaptive-limit.ts): past it a request waits in the backend's own queue, in front
+ * of customers who arrive later, and the gateway can no longer put them first. So unknown traffic fills
+ * the backend only up to where it starts to queue, at all times and from the first request of a flood;
+ * the headroom between the knee and the limit is for customers and transactions.
+ *
  * Queues are rings of fixed size; a ticket is a number the caller maps to its request.
  */
 export type QueueSetting = { readonly length: number; readonly timeoutMs: number };
@@ -27,6 +33,9 @@ export type AdmitResult =
   | { readonly type: "forward"; readonly ticket: number }
   | { readonly type: "queue"; readonly ticket: number; readonly deadline: number }
   | { readonly type: "shed"; readonly reason: "capacity" | "queue-full" };
+
+/** Index of the first class bound by the knee: anonymous, then suspicious. */
+const LOWER = CLASS_INDEX.anonymous;
 
 class Ring {
   readonly tickets: Float64Array;
@@ -75,6 +84,8 @@ class Ring {
 
 export class Admission {
   private limitValue: number;
+  /** Ceiling on the total for a lower class to start (never above the limit). */
+  private kneeValue: number;
   private attack = false;
   private readonly inflightBy = new Int32Array(CLIENT_CLASSES.length);
   private total = 0;
@@ -86,6 +97,7 @@ export class Admission {
     limit: number,
   ) {
     this.limitValue = Math.max(1, Math.floor(limit));
+    this.kneeValue = this.limitValue;
     this.rings = CLIENT_CLASSES.map((c) => new Ring(o.queues[c].length));
   }
 
@@ -105,8 +117,14 @@ export class Admission {
     return (this.rings[CLASS_INDEX[cls]] as Ring).waiting;
   }
 
-  setLimit(limit: number): void {
+  get knee(): number {
+    return Math.min(this.kneeValue, this.limitValue);
+  }
+
+  /** `knee`: the total up to which anonymous and suspicious requests may start (the limit when left out). */
+  setLimit(limit: number, knee = limit): void {
     this.limitValue = Math.max(1, Math.floor(limit));
+    this.kneeValue = Math.max(1, Math.floor(knee));
   }
 
   setAttack(attack: boolean): void {
@@ -177,7 +195,7 @@ export class Admission {
     const share = this.o.reserved[cls];
     const reserved = share > 0 ? Math.max(1, Math.floor(share * L)) : 0;
     if (mine < reserved) return true;
-    if (this.total >= L) return false;
+    if (this.total >= (c >= LOWER ? Math.min(L, this.kneeValue) : L)) return false;
     for (let h = 0; h < c; h++) if ((this.rings[h] as Ring).waiting > 0) return false;
     if (!fromQueue && (this.rings[c] as Ring).waiting > 0) return false;
     const cap = this.capOf(cls);

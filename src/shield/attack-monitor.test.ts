@@ -73,6 +73,47 @@ describe("attack mode", () => {
     assert.equal(changes.length, 1);
   });
 
+  it("enters within a fraction of a second at a botnet's onset, without waiting for whole seconds", () => {
+    const m = new AttackMonitor(options);
+    const changes: ModeChange[] = [];
+    drive(m, 0, 30, 30, regulars, changes);
+    // 2,000 requests/s from new addresses, from 30.5 s: the hot rate is 4 × 30 = 120/s, so 360 requests
+    // of it (three hot seconds' worth) in the last second decide.
+    for (let i = 0; i < 1000 && changes.length === 0; i++) {
+      const c = m.observe(30_500 + i / 2, botnet(30, i), "10.0.0.0/24");
+      if (c) changes.push(c);
+    }
+    assert.equal(m.mode, "attack");
+    const enter = changes[0] as ModeChange;
+    assert.ok(enter.at < 30_700, `entered at ${enter.at}`);
+    assert.match(enter.reason, /in the last second, .* 9\d% new clients/);
+    assert.ok((enter.evidence.rps ?? 0) >= 360);
+  });
+
+  it("leaves a burst from a few known clients to the per-second judgement", () => {
+    const m = new AttackMonitor(options);
+    const changes: ModeChange[] = [];
+    drive(m, 0, 30, 30, regulars, changes);
+    // The regulars send 600 requests in half a second: far over the rate, but none of them is new.
+    for (let i = 0; i < 600; i++) {
+      const c = m.observe(30_000 + i * 0.8, regulars(30, i), "198.51.100.0/24");
+      if (c) changes.push(c);
+    }
+    assert.equal(m.mode, "normal");
+    assert.deepEqual(changes, []);
+  });
+
+  it("can have its fast entry turned off", () => {
+    const m = new AttackMonitor({ ...options, fastFactor: 0 });
+    const changes: ModeChange[] = [];
+    drive(m, 0, 30, 30, regulars, changes);
+    for (let i = 0; i < 1000; i++) {
+      const c = m.observe(30_000 + i / 2, botnet(30, i), "10.0.0.0/24");
+      if (c) changes.push(c);
+    }
+    assert.equal(m.mode, "normal");
+  });
+
   it("enters at a lower rate when the traffic comes from new clients in many networks", () => {
     const m = new AttackMonitor(options);
     const changes: ModeChange[] = [];

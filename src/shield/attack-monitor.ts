@@ -12,9 +12,17 @@ import type { ModeChange, ShieldMode } from "./types.js";
  * Entering takes `enterSeconds` hot seconds in a row; leaving takes `exitSeconds` calm ones (under
  * `exitFactor` × baseline, a lower bar than entering: hysteresis, so a pulsing attack does not flap the
  * mode) and at least `minSeconds` in attack mode. Baselines learn only from seconds that are not hot.
+ *
+ * Whole seconds make a patient judge: a flood would have `enterSeconds` and more to fill the backend's
+ * spare capacity before anything is challenged. So a flood that is beyond doubt is entered at once:
+ * when the unknown requests of the last second (a sliding window of tenths) already reach `fastFactor`
+ * times the rate that makes a second hot, and most of them come from clients never seen before, as a
+ * botnet's first second does. A client or two sending much (heavy hitters, a page and its assets) is
+ * not new for long and is left to the per-second judgement and the rate limits.
  */
 export type AttackMonitorOptions = {
   readonly enterSeconds: number;
+  readonly fastFactor: number;
   readonly rateFactor: number;
   readonly minRps: number;
   readonly newClientJump: number;
@@ -41,6 +49,11 @@ export type TrafficSecond = {
 const MAX_GAP = 3600;
 const MIN_ANSWERS = 10;
 const MAX_LEARNING_SAMPLES = 300;
+/** The fast entry's sliding second, in tenths. */
+const FAST_SLOTS = 10;
+const FAST_SLOT_MS = 100;
+/** Share of new clients in the last second that makes a fast entry a botnet's onset. */
+const FAST_NEW_SHARE = 0.5;
 
 export class AttackMonitor {
   private modeValue: ShieldMode = "normal";
@@ -55,6 +68,12 @@ export class AttackMonitor {
   private answers = 0;
   private errors = 0;
   private learning: TrafficSecond[] = [];
+  /** Requests and new clients per tenth of the last second, for the fast entry. */
+  private readonly fastReqs = new Int32Array(FAST_SLOTS);
+  private readonly fastFresh = new Int32Array(FAST_SLOTS);
+  private fastSlot = Number.NaN;
+  private fastSumReqs = 0;
+  private fastSumFresh = 0;
   private readonly known: SlotTable;
   private readonly prefixes: SlotTable;
   private readonly prefixSeen: Float64Array;
@@ -74,17 +93,29 @@ export class AttackMonitor {
     return this.modeValue;
   }
 
-  /** One request from an unknown client. Returns a mode change when a finished second decided one. */
+  /**
+   * One request from an unknown client. Returns a mode change when a finished second decided one, or
+   * when this request completes a botnet's onset (the fast entry).
+   */
   observe(at: number, address: string, prefix: string): ModeChange | undefined {
     const change = this.tick(at);
+    this.slide(at);
+    const isNew = this.known.claim(address).isNew;
+    const i = this.fastSlot % FAST_SLOTS;
     this.reqs++;
-    if (this.known.claim(address).isNew) this.fresh++;
+    this.fastSumReqs++;
+    this.fastReqs[i] = (this.fastReqs[i] as number) + 1;
+    if (isNew) {
+      this.fresh++;
+      this.fastSumFresh++;
+      this.fastFresh[i] = (this.fastFresh[i] as number) + 1;
+    }
     const p = this.prefixes.claim(prefix).slot;
     if (this.prefixSeen[p] !== this.sec) {
       this.prefixSeen[p] = this.sec;
       this.spread++;
     }
-    return change;
+    return change ?? this.fastEntry(at);
   }
 
   /** A client the shield knows (customer, transaction) is remembered, so it is not new later. */
@@ -116,6 +147,47 @@ export class AttackMonitor {
     }
     if (this.sec < s) this.sec = s;
     return change;
+  }
+
+  /** Moves the sliding second to `at`, forgetting the tenths that fell out of it. */
+  private slide(at: number): void {
+    const slot = Math.floor(at / FAST_SLOT_MS);
+    if (Number.isNaN(this.fastSlot) || slot - this.fastSlot >= FAST_SLOTS) {
+      this.fastReqs.fill(0);
+      this.fastFresh.fill(0);
+      this.fastSumReqs = this.fastSumFresh = 0;
+      this.fastSlot = slot;
+      return;
+    }
+    while (this.fastSlot < slot) {
+      this.fastSlot++;
+      const i = this.fastSlot % FAST_SLOTS;
+      this.fastSumReqs -= this.fastReqs[i] as number;
+      this.fastSumFresh -= this.fastFresh[i] as number;
+      this.fastReqs[i] = 0;
+      this.fastFresh[i] = 0;
+    }
+  }
+
+  private fastEntry(at: number): ModeChange | undefined {
+    const o = this.o;
+    if (this.modeValue !== "normal" || o.fastFactor <= 0) return undefined;
+    if (this.sec - this.firstSec < o.learnSeconds) return undefined;
+    const baseRps = Math.max(this.base.rps, o.minBaselineRps);
+    const hotRate = Math.max(o.minRps, o.rateFactor * baseRps);
+    const n = this.fastSumReqs;
+    if (n < o.fastFactor * hotRate) return undefined;
+    // An absolute majority, not the learned share: every client is new in the first seconds after a
+    // start, which leaves that baseline high for a long time on a quiet site.
+    const newShare = this.fastSumFresh / n;
+    if (newShare < FAST_NEW_SHARE) return undefined;
+    const t: TrafficSecond = { rps: n, newShare, spread: this.spread, errorShare: this.last.errorShare };
+    return this.switchTo(
+      at,
+      "attack",
+      `unknown traffic at ${n} requests in the last second, ${(n / baseRps).toFixed(1)}× its baseline, ${Math.round(newShare * 100)}% new clients`,
+      t,
+    );
   }
 
   /** An operator's word: enter or leave attack mode now. */
@@ -178,13 +250,12 @@ export class AttackMonitor {
     return `unknown traffic at ${(t.rps / baseRps).toFixed(1)}× its baseline from ${t.spread} networks, ${Math.round(t.newShare * 100)}% new clients`;
   }
 
-  private switchTo(at: number, to: ShieldMode, reason: string): ModeChange {
+  private switchTo(at: number, to: ShieldMode, reason: string, t = this.last): ModeChange {
     const from = this.modeValue;
     this.modeValue = to;
     this.hotRun = 0;
     this.calmRun = 0;
     if (to === "attack") this.enteredSec = Math.floor(at / 1000);
-    const t = this.last;
     return {
       at,
       from,

@@ -245,6 +245,13 @@ export const shieldSettingsSchema = z
          * `minRps` requests/s. Logged-in customers never count: a flash crowd of them is not an attack.
          */
         enterSeconds: int(1, 600).default(3),
+        /**
+         * Enter at once, without waiting for `enterSeconds`, when the unknown requests of the last
+         * second already reach this many times the rate that makes a second hot (`rateFactor` × the
+         * baseline, at least `minRps`) and most of them come from clients never seen before: a
+         * botnet's onset. 0 turns the fast entry off.
+         */
+        fastFactor: z.number().min(0).max(1000).default(3),
         /** Rate, as a multiple of the baseline, that is an attack on its own. */
         rateFactor: z.number().min(1.5).max(1000).default(4),
         /** Below this many unknown requests/s nothing is an attack (small sites, quiet hours). */

@@ -181,7 +181,7 @@ export class ShieldEngine {
       this.tickets.delete(ticket);
       this.admission.release(t.cls);
       if (outcome !== "error" && this.limiter.onSample(at, rttMs, t.inflight, outcome === "overload")) {
-        this.admission.setLimit(this.limiter.limit);
+        this.admission.setLimit(this.limiter.limit, this.limiter.knee);
       }
       this.noteMode(this.monitor.answer(at, outcome === "overload"));
     }
@@ -273,6 +273,7 @@ export class ShieldEngine {
     return {
       mode: this.monitor.mode,
       limit: a.limit,
+      knee: a.knee,
       inflight: a.inflight,
       inflightByClass: per((c) => a.inflightOf(c)),
       queuedByClass: per((c) => a.queuedOf(c)),

@@ -55,6 +55,8 @@ type PerClass = Record<ClientClass, number>;
 export type ShieldStats = {
   readonly mode: ShieldMode;
   readonly limit: number;
+  /** Unknown clients start only while fewer than this are in flight. */
+  readonly knee: number;
   readonly inflight: number;
   readonly queued: number;
   readonly admitted: PerClass;
@@ -116,7 +118,7 @@ export async function startShield(o: StartShieldOptions): Promise<ShieldHandle> 
   const metrics = createShieldMetrics(o.registry, () => {
     const s = engine.stats();
     const queued = CLIENT_CLASSES.reduce((n, c) => n + s.queuedByClass[c], 0);
-    return { mode: s.mode, limit: s.limit, inflight: s.inflight, queued };
+    return { mode: s.mode, limit: s.limit, knee: s.knee, inflight: s.inflight, queued };
   });
   const waiting = new Map<number, { start: () => void; expire: () => void }>();
 
@@ -361,6 +363,7 @@ export async function startShield(o: StartShieldOptions): Promise<ShieldHandle> 
       return {
         mode: s.mode,
         limit: s.limit,
+        knee: s.knee,
         inflight: s.inflight,
         queued: CLIENT_CLASSES.reduce((n, c) => n + s.queuedByClass[c], 0),
         admitted: { ...counts.admitted },

@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { ShieldMode } from "../../shield/types.js";
 
-type Reading = () => { mode: ShieldMode; limit: number; inflight: number; queued: number };
+type Reading = () => { mode: ShieldMode; limit: number; knee: number; inflight: number; queued: number };
 
 /** The gateway whose gauges a registry reports: the latest one started on it. */
 const readers = new WeakMap<Registry, { read: Reading }>();
@@ -66,6 +66,11 @@ export function createShieldMetrics(registry: Registry, read: Reading) {
       "mamori_shield_concurrency_limit",
       "The adaptive concurrency limit on the upstream",
       (r) => r.limit,
+    ),
+    knee: gauge(
+      "mamori_shield_concurrency_knee",
+      "In flight the upstream carries without a queue: unknown clients start only below it",
+      (r) => r.knee,
     ),
     inflight: gauge("mamori_shield_inflight", "Requests in flight to the upstream", (r) => r.inflight),
     waiting: gauge("mamori_shield_queue_length", "Requests waiting in the class queues", (r) => r.queued),

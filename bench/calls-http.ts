@@ -16,7 +16,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 
 const wrkScript = `
 local n = 0
-local prefix = tostring(math.random(1, 1000000000))
+local prefix = os.getenv("BENCH_RUN") or "0"
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer " .. (os.getenv("BENCH_KEY") or "")
@@ -43,11 +43,15 @@ function bodyFor(i: number): string {
   return `{"callId":"o${i}","account":"acct-${i % ACCOUNTS}","to":"${to}"}`;
 }
 
+// wrk's Lua has a fixed random seed: without a distinct prefix per run, every run would send the
+// call ids of the warm-up again and the service would answer repeats instead of deciding.
+let wrkRuns = 0;
+
 async function wrk(url: string, key: string, script: string): Promise<number> {
   const out = await run(
     "wrk",
     ["-t1", "-c32", `-d${SECONDS}s`, "-s", script, url],
-    { BENCH_KEY: key },
+    { BENCH_KEY: key, BENCH_RUN: `${process.pid}-${++wrkRuns}` },
     (SECONDS + 30) * 1000,
   );
   const m = /Requests\/sec:\s+([\d.]+)/.exec(out);

@@ -322,6 +322,8 @@ export class CallGuard {
     estimate: number,
     findings: Finding[],
   ): Verdict {
+    // Most calls raise nothing: no resolution to build.
+    if (findings.length === 0) return this.admit(a, s, number, estimate, findings, emptyRes);
     const res = resolveFindings(findings, s.policy.rules);
     if (res.deny.length === 0) return this.admit(a, s, number, estimate, findings, res);
     this.stats.denied++;

@@ -2,14 +2,15 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { mamoriCommand, tempDir } from "../test/support/mamori-process.js";
 import { repoRoot } from "../test/support/paths.js";
-import { openLoop } from "./lib/open-loop.js";
 import { run, startProcess } from "./lib/processes.js";
+import { socketLoop } from "./lib/socket-loop.js";
 import { fmt, machine } from "./lib/stats.js";
 
 /**
  * Decisions per second over HTTP with keep-alive, from wrk on the same machine, next to a bare Fastify
  * route answering a constant (the anchor, same run); then p50/p99 at a fixed 10,000 decisions/s from an
- * open-loop generator. Both servers are separate processes; loopback only; every run is bounded in time.
+ * open-loop generator (socket-loop.ts). Both servers are separate processes; loopback only; every run
+ * is bounded in time.
  */
 const ACCOUNTS = 1000;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -32,7 +33,7 @@ request = function()
 end
 `;
 
-function bodyFor(i: number): string {
+function bodyFor(round: number, i: number): string {
   const m = i % 20;
   const to =
     m < 14
@@ -40,7 +41,7 @@ function bodyFor(i: number): string {
       : m < 19
         ? `+1212${1_000_000 + ((i * 104_729) % 8_999_999)}`
         : `+23276${100_000 + ((i * 31) % 899_999)}`;
-  return `{"callId":"o${i}","account":"acct-${i % ACCOUNTS}","to":"${to}"}`;
+  return `{"callId":"o${round}-${i}","account":"acct-${i % ACCOUNTS}","to":"${to}"}`;
 }
 
 // wrk's Lua has a fixed random seed: without a distinct prefix per run, every run would send the
@@ -105,18 +106,22 @@ export async function benchHttp(): Promise<string> {
     const bareRate = await wrk(bareUrl, key, script);
     const mamoriRate = await wrk(url, key, script);
     const headers = { authorization: `Bearer ${key}`, "content-type": "application/json" };
-    const loop = (origin: string) =>
-      openLoop({
+    let loops = 0;
+    const loop = (origin: string, seconds: number) => {
+      const round = ++loops;
+      return socketLoop({
         origin,
         path: "/v1/calls/authorize",
         headers,
-        body: bodyFor,
+        body: (i) => bodyFor(round, i),
         rate: 10_000,
-        seconds: SECONDS,
+        seconds,
         connections: 32,
       });
-    const bareLat = await loop(bareUrl);
-    const mamoriLat = await loop(url);
+    };
+    await loop(bareUrl, 1); // the generator's own warm-up
+    const bareLat = await loop(bareUrl, SECONDS);
+    const mamoriLat = await loop(url, SECONDS);
     return [
       `## Call authorization over HTTP (keep-alive, ${SECONDS} s per run, ${ACCOUNTS} accounts)`,
       `machine: ${machine()}; wrk -t1 -c32 and the server share the machine's cores`,

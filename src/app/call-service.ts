@@ -27,6 +27,11 @@ export type SwitchDialog = {
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
+/** A decision and whether it reached the store (false while the store refuses writes). */
+export type Authorized = { readonly verdict: Verdict; readonly stored: boolean };
+
+const ALLOWED = { decision: "allow", rule: "" } as const;
+
 export class CallService {
   private readonly terminationSinks: TerminationSink[] = [];
   private readonly allowedInternational: ((account: string, at: number) => Promise<void> | void)[] = [];
@@ -72,11 +77,13 @@ export class CallService {
     this.log.info({ accounts: history.size, openCalls: open.length }, "call guard state restored");
   }
 
-  async authorize(a: CallAttempt): Promise<Verdict & { stored: boolean }> {
-    const t0 = process.hrtime.bigint();
+  async authorize(a: CallAttempt): Promise<Authorized> {
+    const t0 = performance.now();
     const v = this.guard.authorize(a);
-    const stored = v.repeat ? true : await this.health.try("decision", () => this.store.recordVerdict(v));
-    this.metrics.decisions.inc({ decision: v.decision, rule: v.reasons[0]?.rule ?? "" });
+    const stored = v.repeat ? true : await this.health.settle("decision", this.store.recordVerdict(v));
+    this.metrics.decisions.inc(
+      v.decision === "allow" ? ALLOWED : { decision: v.decision, rule: v.reasons[0]?.rule ?? "" },
+    );
     if (v.alerts.length > 0 || v.block) this.afterVerdict(v);
     if (v.decision === "allow" && v.number?.international && !v.repeat)
       for (const fn of this.allowedInternational) {
@@ -86,8 +93,8 @@ export class CallService {
           this.log.error({ err }, "international-call listener failed");
         }
       }
-    this.metrics.authorizeSeconds.observe(Number(process.hrtime.bigint() - t0) / 1e9);
-    return { ...v, stored };
+    this.metrics.authorizeSeconds.observe((performance.now() - t0) / 1000);
+    return { verdict: v, stored };
   }
 
   /** Dialog identifiers a switch gave with the answer (Kamailio), for ending the call later. */

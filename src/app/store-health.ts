@@ -65,4 +65,16 @@ export class StoreHealth {
       return false;
     }
   }
+
+  /** The same for a write already started (the call path: no closure per decision). */
+  async settle(what: string, write: Promise<unknown>): Promise<boolean> {
+    try {
+      await write;
+      if (this.degradedSince !== null) this.ok();
+      return true;
+    } catch (err) {
+      this.failed(err, what);
+      return false;
+    }
+  }
 }

@@ -297,6 +297,28 @@ describe("live calls", () => {
     assert.equal(g.liveCount("a"), 0);
     assert.equal(g.stats.staleCalls, 1);
   });
+
+  test("the clock drops ringing calls past the ring timeout only, and answered calls after the stale hours", () => {
+    const g = makeGuard([{ id: "a", ...intlAll }]);
+    const at = tokyo(2026, 11, 24, 11);
+    const attempt = (callId: string, t: number) =>
+      g.authorize({ type: "call.attempt", at: t, callId, account: "a", to: "0312345678" });
+    attempt("old-ringing", at);
+    attempt("talking", at + MIN);
+    attempt("new-ringing", at + 5 * MIN);
+    g.answer({ type: "call.answer", at: at + 2 * MIN, callId: "talking" });
+    g.tick(at + 12 * MIN);
+    assert.equal(g.liveCallKnown("old-ringing"), false);
+    assert.equal(g.liveCallKnown("talking"), true);
+    assert.equal(g.liveCallKnown("new-ringing"), true);
+    g.tick(at + 16 * MIN);
+    assert.equal(g.liveCallKnown("new-ringing"), false);
+    assert.equal(g.liveCount("a"), 1);
+    g.tick(at + 2 * MIN + 24 * 60 * MIN + 1);
+    assert.equal(g.liveCallKnown("talking"), false);
+    assert.equal(g.liveCount("a"), 0);
+    assert.equal(g.stats.staleCalls, 3);
+  });
 });
 
 describe("scenarios", () => {

@@ -359,6 +359,66 @@ export function storeContract(name: string, f: StoreFactory): void {
       await s.close();
     });
 
+    test("calls by account: newest first, filtered, across thousands of decisions, a prune and a restart", async () => {
+      let s = await f.create();
+      const t0 = 1_700_000_000_000;
+      const logged: Promise<void>[] = [];
+      for (let i = 0; i < 2500; i++)
+        logged.push(
+          s.recordVerdict(
+            verdict({
+              callId: `k-${i}`,
+              account: `acct-${i % 7}`,
+              at: t0 + i * 1000,
+              ...(i % 5 === 0 ? { decision: "deny" as const, reasons: [{ rule: "x", message: "y" }] } : {}),
+            }),
+          ),
+        );
+      await Promise.all(logged);
+      const three = await s.listCalls({ account: "acct-3", limit: 1000 });
+      assert.equal(three.length, Math.ceil((2500 - 3) / 7));
+      assert.ok(three.every((c) => c.account === "acct-3"));
+      assert.deepEqual(
+        three.map((c) => c.at),
+        [...three.map((c) => c.at)].sort((a, b) => b - a),
+      );
+      const denied = await s.listCalls({ account: "acct-0", decision: "deny", limit: 1000 });
+      assert.equal(denied.length, Math.ceil(2500 / 35));
+      const window = await s.listCalls({ account: "acct-1", since: t0 + 700_000, before: t0 + 1_400_000 });
+      assert.deepEqual(
+        window.map((c) => c.callId),
+        Array.from({ length: 100 }, (_, k) => 1394 - k * 7)
+          .filter((i) => i >= 700)
+          .map((i) => `k-${i}`),
+      );
+      // The same call logged again (a retry after a restart) is listed once, as it is now.
+      await s.recordVerdict(verdict({ callId: "k-3", account: "acct-3", at: t0 + 9_000_000 }));
+      const again = await s.listCalls({ account: "acct-3", limit: 1000 });
+      assert.equal(again.filter((c) => c.callId === "k-3").length, 1);
+      assert.equal(again[0]?.callId, "k-3");
+      // Denied calls are pruned, the newest row among them (SQLite hands its rowid to the next row):
+      // a call logged after the prune is listed, also after a restart.
+      await s.recordVerdict(
+        verdict({
+          callId: "last-denied",
+          account: "acct-9",
+          at: t0 + 9_500_000,
+          decision: "deny",
+          reasons: [{ rule: "x", message: "y" }],
+        }),
+      );
+      assert.equal((await s.listCalls({ account: "acct-9" })).length, 1);
+      assert.equal(await s.pruneCalls(t0 + 10_000_000), Math.ceil(2500 / 5) + 1);
+      await s.recordVerdict(verdict({ callId: "after-prune", account: "acct-9", at: t0 + 20_000_000 }));
+      if (f.reopen) s = await f.reopen(s);
+      assert.deepEqual(
+        (await s.listCalls({ account: "acct-9" })).map((c) => c.callId),
+        ["after-prune"],
+      );
+      assert.equal((await s.listCalls({ account: "acct-0", decision: "deny" })).length, 0);
+      await s.close();
+    });
+
     test("the decision log is pruned by age, keeping calls still up", async () => {
       const s = await f.create();
       await s.recordVerdict(verdict({ callId: "old-ended", at: 1000 }));

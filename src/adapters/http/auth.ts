@@ -42,7 +42,11 @@ export class KeyRing {
   private readonly cache = new Map<string, { key: ApiKeyRecord | null; at: number }>();
   constructor(private readonly store: Store) {}
 
-  async identify(header: string | undefined, apiKeyHeader: string | undefined): Promise<ApiKeyRecord> {
+  /** The key a request carries; from the cache without waiting, else from the store. */
+  identify(
+    header: string | undefined,
+    apiKeyHeader: string | undefined,
+  ): ApiKeyRecord | Promise<ApiKeyRecord> {
     let secret = apiKeyHeader;
     if (!secret && header) {
       const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
@@ -54,18 +58,24 @@ export class KeyRing {
     // Cached by the secret itself: hashing it on every call would cost more than the decision.
     const now = Date.now();
     const hit = this.cache.get(secret);
-    let key = hit && now - hit.at < CACHE_MS ? hit.key : undefined;
-    if (key === undefined) {
-      key = (await this.store.keyByHash(hashKey(secret))) ?? null;
-      if (this.cache.size > 10_000) this.cache.clear();
-      this.cache.set(secret, { key, at: now });
-    }
-    if (!key || key.revokedAt !== null)
-      throw new MamoriError("MAMORI_UNAUTHENTICATED", "unknown or revoked API key");
-    return key;
+    if (hit && now - hit.at < CACHE_MS) return usable(hit.key);
+    return this.lookUp(secret, now);
+  }
+
+  private async lookUp(secret: string, now: number): Promise<ApiKeyRecord> {
+    const key = (await this.store.keyByHash(hashKey(secret))) ?? null;
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(secret, { key, at: now });
+    return usable(key);
   }
 
   forget(): void {
     this.cache.clear();
   }
+}
+
+function usable(key: ApiKeyRecord | null): ApiKeyRecord {
+  if (!key || key.revokedAt !== null)
+    throw new MamoriError("MAMORI_UNAUTHENTICATED", "unknown or revoked API key");
+  return key;
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { CallService } from "../../app/call-service.js";
+import type { Authorized, CallService } from "../../app/call-service.js";
 import { accountIdSchema } from "../../calls/policy.js";
 import type { Verdict } from "../../calls/verdict.js";
 import { MamoriError } from "../../core/errors.js";
@@ -58,7 +58,57 @@ function eventTime(at: string | undefined, role: string | undefined, now: TimeSo
   return Date.parse(at);
 }
 
-export function verdictBody(v: Verdict & { stored: boolean }, blockedUntil: number | null | undefined) {
+const reasonSchema = {
+  type: "object",
+  properties: { rule: { type: "string" }, message: { type: "string" } },
+  required: ["rule", "message"],
+} as const;
+
+/** The JSON answer of authorize, for its compiled serializer and the OpenAPI document. */
+export const verdictSchema = {
+  type: "object",
+  properties: {
+    callId: { type: "string" },
+    account: { type: "string" },
+    decision: { type: "string", enum: ["allow", "deny"] },
+    reasons: { type: "array", items: reasonSchema },
+    reportOnly: {
+      type: "array",
+      items: reasonSchema,
+      description: "report-only rules that would have denied",
+    },
+    number: {
+      type: ["object", "null"],
+      properties: {
+        e164: { type: "string" },
+        country: { type: ["string", "null"] },
+        type: { type: "string" },
+        international: { type: "boolean" },
+        risk: {
+          type: ["object", "null"],
+          properties: { level: { type: "string" }, prefix: { type: "string" }, reason: { type: "string" } },
+        },
+        ratePerMinute: { type: ["number", "null"] },
+      },
+    },
+    estimatedCost: { type: "number" },
+    blockedUntil: {
+      type: ["string", "null"],
+      description: "end of the account's block on international calls (null: until lifted); absent if none",
+    },
+    alerts: {
+      type: "array",
+      items: {
+        type: "object",
+        properties: { rule: { type: "string" }, severity: { type: "string" }, message: { type: "string" } },
+      },
+    },
+    repeat: { type: "boolean" },
+    stored: { type: "boolean" },
+  },
+} as const;
+
+export function verdictBody({ verdict: v, stored }: Authorized, blockedUntil: number | null | undefined) {
   const n = v.number;
   return {
     callId: v.callId,
@@ -83,9 +133,10 @@ export function verdictBody(v: Verdict & { stored: boolean }, blockedUntil: numb
         : blockedUntil === null
           ? null
           : new Date(blockedUntil).toISOString(),
-    alerts: v.alerts.map((a) => ({ rule: a.rule, severity: a.severity, message: a.message })),
+    // The compiled serializer picks the fields it names, so alerts go out as they are.
+    alerts: v.alerts,
     repeat: v.repeat,
-    stored: v.stored,
+    stored,
   };
 }
 
@@ -99,7 +150,7 @@ export function verdictText(v: Verdict): string {
 export function callRoutes(calls: CallService, now: TimeSource): AnyRoute[] {
   const decide = async (body: z.infer<typeof authorizeBody>, role: string | undefined) => {
     const at = eventTime(body.at, role, now);
-    const v = await calls.authorize({
+    const out = await calls.authorize({
       type: "call.attempt",
       at,
       callId: body.callId,
@@ -108,7 +159,8 @@ export function callRoutes(calls: CallService, now: TimeSource): AnyRoute[] {
       from: body.from,
       sourceIp: body.sourceIp,
     });
-    return { v, blockedUntil: v.block?.until ?? calls.guard.activeBlock(body.account, at)?.until };
+    const v = out.verdict;
+    return { out, blockedUntil: v.block?.until ?? calls.guard.activeBlock(body.account, at)?.until };
   };
   return [
     {
@@ -121,12 +173,13 @@ export function callRoutes(calls: CallService, now: TimeSource): AnyRoute[] {
       body: authorizeBody,
       consumes: ["application/json", "application/x-www-form-urlencoded"],
       produces: ["application/json", "text/plain"],
+      response: verdictSchema,
       handler: async ({ body, key }, req, reply) => {
-        const { v, blockedUntil } = await decide(body, key?.role);
+        const { out, blockedUntil } = await decide(body, key?.role);
         const accept = req.headers.accept ?? "";
         if (accept.startsWith("text/plain"))
-          return reply.type("text/plain; charset=utf-8").send(verdictText(v));
-        return verdictBody(v, blockedUntil);
+          return reply.type("text/plain; charset=utf-8").send(verdictText(out.verdict));
+        return verdictBody(out, blockedUntil);
       },
     },
     {
@@ -139,8 +192,8 @@ export function callRoutes(calls: CallService, now: TimeSource): AnyRoute[] {
       consumes: ["application/json", "application/x-www-form-urlencoded"],
       produces: ["text/plain"],
       handler: async ({ body, key }, _req, reply) => {
-        const { v } = await decide(body, key?.role);
-        return reply.type("text/plain; charset=utf-8").send(verdictText(v));
+        const { out } = await decide(body, key?.role);
+        return reply.type("text/plain; charset=utf-8").send(verdictText(out.verdict));
       },
     },
     {

@@ -19,6 +19,12 @@ export type RouteSpec<B extends z.ZodType, Q extends z.ZodType, P extends z.ZodT
   readonly params?: P;
   /** Content types the route produces (JSON unless stated). */
   readonly produces?: readonly string[];
+  /**
+   * JSON Schema of the 200 answer, for routes on the call path: Fastify then writes the answer with a
+   * serializer compiled from it (fast-json-stringify), about twice as fast as JSON.stringify, and the
+   * OpenAPI document shows it. Properties it does not name are left out of the answer.
+   */
+  readonly response?: Readonly<Record<string, unknown>>;
   readonly consumes?: readonly string[];
   /** Bytes the body may have, when not the server's bodyLimitBytes (file uploads). */
   readonly bodyLimit?: number;
@@ -49,7 +55,8 @@ export function parseInput<T extends z.ZodType>(schema: T, value: unknown, where
   );
 }
 
-export type Authenticate = (req: FastifyRequest) => Promise<ApiKeyRecord>;
+/** A key found in the cache comes back as is, so the call path does not wait a turn for it. */
+export type Authenticate = (req: FastifyRequest) => ApiKeyRecord | Promise<ApiKeyRecord>;
 export type Authorize = (key: ApiKeyRecord, need: Role) => void;
 
 export function registerRoutes(
@@ -63,10 +70,12 @@ export function registerRoutes(
       method: r.method,
       url: r.url,
       ...(r.bodyLimit ? { bodyLimit: r.bodyLimit } : {}),
+      ...(r.response ? { schema: { response: { 200: r.response } } } : {}),
       handler: async (req, reply) => {
         let key: ApiKeyRecord | undefined;
         if (r.role !== "public") {
-          key = await authenticate(req);
+          const found = authenticate(req);
+          key = found instanceof Promise ? await found : found;
           authorize(key, r.role);
         }
         const input = {
@@ -109,7 +118,12 @@ export function openApiDocument(routes: readonly AnyRoute[], version: string): R
       responses: {
         "200": {
           description: "OK",
-          content: Object.fromEntries((r.produces ?? ["application/json"]).map((t) => [t, {}])),
+          content: Object.fromEntries(
+            (r.produces ?? ["application/json"]).map((t) => [
+              t,
+              t === "application/json" && r.response ? { schema: r.response } : {},
+            ]),
+          ),
         },
         "4XX": { description: "Refused: `{error: {code, message, hint, details?}}`" },
       },

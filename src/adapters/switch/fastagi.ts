@@ -210,7 +210,7 @@ async function authorize(
     return;
   }
   try {
-    const v = await o.calls.authorize({
+    const { verdict: v } = await o.calls.authorize({
       type: "call.attempt",
       at: now(),
       callId,

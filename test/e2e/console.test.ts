@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -17,6 +18,7 @@ import { freePort } from "../support/peers.js";
  * refused as a viewer, replay a CDR file. Screenshots of every screen go to test-artifacts/console/.
  */
 const CHROMIUM = "/usr/bin/chromium";
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const haveChromium = existsSync(CHROMIUM);
 const allDay = { days: ["sun", "mon", "tue", "wed", "thu", "fri", "sat"], start: "00:00", end: "24:00" };
 const ACCOUNT = "okinawa-pbx";
@@ -32,8 +34,25 @@ describe("operator console", {
   let netflowPort = 0;
   let operator: { context: BrowserContext; page: Page };
 
-  const shot = (page: Page, name: string) =>
-    page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+  /**
+   * A screenshot for the record, and an accessibility check of the screen as it is (axe-core, WCAG 2
+   * A and AA rules: labels, contrast, roles, landmarks): no serious or critical finding.
+   */
+  const shot = async (page: Page, name: string) => {
+    await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+    // Evaluated by the test driver, not added as a script: the console's CSP refuses inline scripts.
+    if ((await page.evaluate("typeof window.axe")) !== "object") await page.evaluate(AXE_SOURCE);
+    const result = (await page.evaluate(
+      "window.axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21aa'] })",
+    )) as { violations: { id: string; impact: string; help: string; nodes: { target: unknown }[] }[] };
+    writeFileSync(join(shots, `${name}.axe.json`), JSON.stringify(result.violations, null, 2));
+    const serious = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+    assert.deepEqual(
+      serious.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => JSON.stringify(n.target)).join(", ")})`),
+      [],
+      `accessibility of ${name}`,
+    );
+  };
 
   const signIn = async (key: string, opts: { locale?: string; width?: number; height?: number } = {}) => {
     const context = await browser.newContext({

@@ -38,8 +38,10 @@ describe("operator console", {
    * A screenshot for the record, and an accessibility check of the screen as it is (axe-core, WCAG 2
    * A and AA rules: labels, contrast, roles, landmarks): no serious or critical finding.
    */
+  const pageErrors = new WeakMap<Page, string[]>();
   const shot = async (page: Page, name: string) => {
     await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+    assert.deepEqual(pageErrors.get(page) ?? [], [], `errors in the browser on ${name}`);
     // Evaluated by the test driver, not added as a script: the console's CSP refuses inline scripts.
     if ((await page.evaluate("typeof window.axe")) !== "object") await page.evaluate(AXE_SOURCE);
     const result = (await page.evaluate(
@@ -61,6 +63,16 @@ describe("operator console", {
     });
     const page = await context.newPage();
     page.setDefaultTimeout(15_000);
+    // Script errors and refused resources (a CSP violation, a missing asset) fail the screen's check.
+    const errors: string[] = [];
+    pageErrors.set(page, errors);
+    page.on("pageerror", (e) => errors.push(String(e)));
+    page.on("console", (msg) => {
+      if (msg.type() === "error" && !/status of 403/.test(msg.text())) errors.push(msg.text());
+    });
+    page.on("response", (r) => {
+      if (r.status() === 404) errors.push(`404 ${new URL(r.url()).pathname}`);
+    });
     await page.goto(`${m.url}/console/`);
     await page.getByLabel(opts.locale?.startsWith("ja") ? "API キー" : "API key").fill(key);
     await page.keyboard.press("Enter");

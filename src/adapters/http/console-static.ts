@@ -19,7 +19,7 @@ export async function serveConsole(app: FastifyInstance, dir: string): Promise<v
       res.setHeader("referrer-policy", "no-referrer");
       res.setHeader(
         "content-security-policy",
-        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-src 'self' blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-src 'self' blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
       );
     },
   });

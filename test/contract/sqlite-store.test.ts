@@ -14,3 +14,10 @@ storeContract("sqlite", {
     return new SqliteStore(path);
   },
 });
+
+// An in-memory store writes its decision log straight into SQLite instead of through the call journal.
+storeContract("sqlite in memory", {
+  async create() {
+    return new SqliteStore(":memory:");
+  },
+});

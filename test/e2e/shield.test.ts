@@ -129,8 +129,9 @@ describe("billing shield end to end", () => {
     );
 
     // 24 of the 40 slow connections are over the per-address cap and closed at once; the others at the
-    // header time-out (2 s, checked every 250 ms).
-    assert.ok(slow.filter((ms) => ms < 500).length >= 24, JSON.stringify(slow));
+    // header time-out (2 s, checked every 250 ms). "At once" is anything before that time-out could
+    // have fired: on a loaded machine the refusals themselves can take most of a second.
+    assert.ok(slow.filter((ms) => ms < 2000).length >= 24, JSON.stringify(slow));
     assert.ok(Math.max(...slow) < 3500, `longest slow connection ${Math.max(...slow)} ms`);
 
     const text = await registry.metrics();

@@ -24,13 +24,27 @@ import type {
   Store,
   StoredAlert,
 } from "../store.js";
+import {
+  applyOp,
+  type CallLogOp,
+  type CallWriters,
+  callLogPaths,
+  callWriters,
+  migrateCallLog,
+  verdictOp,
+} from "./call-log.js";
+import { JournaledCallLog } from "./journaled-call-log.js";
 import { migrations } from "./schema.js";
 
 /**
- * The embedded default store: one SQLite file, WAL journal. better-sqlite3 is synchronous, which keeps
- * a decision and everything it caused in one short transaction; the async port just wraps the results.
- * synchronous=NORMAL in WAL mode survives a process crash (not a power cut of the last commits), the
- * usual trade for a decision log written at thousands of rows a second.
+ * The embedded default store: one SQLite file, WAL journal. better-sqlite3 is synchronous; the async
+ * port just wraps the results. synchronous=NORMAL in WAL mode survives a process crash (not a power
+ * cut of the last commits), the usual trade for a decision log written at thousands of rows a second.
+ *
+ * The decision log (`calls`) of a store kept in a file lives beside it: decisions, answers and hang-ups
+ * are appended to the call journal before the switch hears the answer, and a worker indexes them into
+ * `<name>.calls.db` (see call-journal.ts for why); reads of the log wait until it has caught up. An
+ * in-memory store writes its `calls` table directly.
  */
 type Row = Record<string, unknown>;
 
@@ -38,18 +52,18 @@ const json = (v: unknown): string => JSON.stringify(v ?? null);
 const parse = <T>(s: unknown): T => JSON.parse(String(s)) as T;
 const MAX_BATCH = 512;
 
-type CallOp =
-  | { readonly type: "verdict"; readonly v: Verdict }
-  | { readonly type: "answer"; readonly callId: string; readonly at: number }
-  | {
-      readonly type: "hangup";
-      readonly callId: string;
-      readonly at: number;
-      readonly billsec: number;
-      readonly cost: number;
-    };
+/**
+ * A call-path write waiting for the group commit: a call-log record and, for a decision that caused
+ * any, its effects (alerts, a block, a learned country), stored in the same commit.
+ */
+type Queued = {
+  readonly op: CallLogOp;
+  readonly effects: Verdict | undefined;
+  readonly resolve: () => void;
+  readonly reject: (e: unknown) => void;
+};
 
-type Queued = { readonly op: CallOp; readonly resolve: () => void; readonly reject: (e: unknown) => void };
+const DONE: Promise<void> = Promise.resolve();
 
 const limitOf = (p: Page): number => Math.min(Math.max(p.limit ?? 100, 1), 1000);
 
@@ -73,10 +87,16 @@ export class SqliteStore implements Store {
   readonly kind = "sqlite";
   readonly db: Database.Database;
   private readonly st;
-  private readonly batchTx: Database.Transaction<(ops: readonly CallOp[]) => void>;
+  private readonly batchTx: Database.Transaction<(batch: readonly Queued[]) => void>;
   /** Call-path writes waiting for the next group commit. */
   private queue: Queued[] = [];
   private flushScheduled = false;
+
+  /** The decision log's own database and journal, for a store kept in a file. */
+  private readonly logPaths: { db: string; journal: string } | undefined;
+  private callLog: JournaledCallLog | undefined;
+  /** Writes to the `calls` table of an in-memory store. */
+  private readonly direct: CallWriters | undefined;
 
   constructor(path: string) {
     this.db = new Database(path);
@@ -85,19 +105,14 @@ export class SqliteStore implements Store {
     this.db.pragma("busy_timeout = 5000");
     this.db.pragma("foreign_keys = ON");
     this.migrate();
-    if (path !== ":memory:" && path !== "") this.startCheckpointer(path);
+    const inFile = path !== ":memory:" && path !== "";
+    if (inFile) {
+      this.startCheckpointer(path);
+      this.logPaths = callLogPaths(path);
+      this.attachCallLog(this.logPaths.db);
+    } else this.direct = callWriters(this.db);
     const db = this.db;
     this.st = {
-      insertCall: db.prepare(
-        `INSERT OR REPLACE INTO calls (call_id, account, at, dialled, e164, country, international, decision, reasons, estimated_cost)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
-      answer: db.prepare(
-        "UPDATE calls SET answered_at = ? WHERE call_id = ? AND answered_at IS NULL AND ended_at IS NULL",
-      ),
-      hangup: db.prepare(
-        "UPDATE calls SET ended_at = ?, billsec = ?, cost = ? WHERE call_id = ? AND ended_at IS NULL",
-      ),
       seen: db.prepare("INSERT OR IGNORE INTO seen_countries (account, country, first_at) VALUES (?, ?, ?)"),
       insertAlert: db.prepare(
         `INSERT INTO alerts (guard, at, rule, severity, account, call_id, decision, message, evidence)
@@ -109,9 +124,47 @@ export class SqliteStore implements Store {
       ),
       audit: db.prepare("INSERT INTO audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)"),
     };
-    this.batchTx = db.transaction((ops: readonly CallOp[]) => {
-      for (const op of ops) this.apply(op);
+    this.batchTx = db.transaction((batch: readonly Queued[]) => {
+      for (const q of batch) {
+        if (this.direct) applyOp(this.direct, q.op);
+        if (q.effects) this.writeEffects(q.effects);
+      }
     });
+  }
+
+  /**
+   * Opens the call-log database (created and migrated on a connection of its own) and attaches it for
+   * reading: `calls` then names its table. A database from a version that kept the log in the main
+   * file has it moved over once; the copy ignores rows already there, so a crash halfway repeats it
+   * harmlessly.
+   */
+  private attachCallLog(logDb: string): void {
+    const c = new Database(logDb);
+    try {
+      c.pragma("journal_mode = WAL");
+      migrateCallLog(c);
+    } finally {
+      c.close();
+    }
+    this.db.prepare("ATTACH DATABASE ? AS log").run(logDb);
+    const old = this.db
+      .prepare("SELECT 1 FROM main.sqlite_master WHERE type = 'table' AND name = 'calls'")
+      .get();
+    if (old) {
+      this.db.exec("INSERT OR IGNORE INTO log.calls SELECT * FROM main.calls; DROP TABLE main.calls;");
+    }
+  }
+
+  /** The journal and its indexer, started on first use (a `mamori keys` run never needs them). */
+  private journaled(): JournaledCallLog | undefined {
+    if (!this.callLog && this.logPaths) this.callLog = new JournaledCallLog(this.logPaths);
+    return this.callLog;
+  }
+
+  /** Waits until every call-log record written so far can be read. */
+  private async syncCallLog(): Promise<void> {
+    this.flush();
+    await this.journaled()?.sync();
   }
 
   private checkpointer: Worker | undefined;
@@ -191,20 +244,8 @@ export class SqliteStore implements Store {
 
   // ---- calls
 
-  private writeVerdict(v: Verdict): void {
-    const n = v.number;
-    this.st.insertCall.run(
-      v.callId,
-      v.account,
-      v.at,
-      n?.input ?? "",
-      n?.e164 ?? null,
-      n?.country ?? null,
-      n?.international ? 1 : 0,
-      v.decision,
-      v.reasons.length === 0 ? "[]" : json(v.reasons),
-      v.estimatedCost,
-    );
+  /** What a decision caused besides its call-log row: a learned country, alerts, a block. */
+  private writeEffects(v: Verdict): void {
     if (v.learnedCountry) this.st.seen.run(v.account, v.learnedCountry, v.at);
     for (const a of v.alerts) this.insertAlert(a, "calls");
     if (v.block) {
@@ -220,15 +261,16 @@ export class SqliteStore implements Store {
   }
 
   /*
-   * Group commit. On this kind of disk one commit costs tens of microseconds whatever it holds, so the
-   * call path (decisions, answers, hang-ups) queues its writes and commits them together at the end of
-   * the event-loop turn (or every MAX_BATCH rows). Each caller's promise resolves only after the commit
-   * that holds its row, so a decision is still stored before the switch hears it; under load many
-   * decisions share one commit. Measured in bench/: ~65 µs per decision alone, ~12 µs in batches of 100.
+   * Group commit. One write costs about the same whatever it holds, so the call path (decisions,
+   * answers, hang-ups) queues its records and writes them together at the end of the event-loop turn
+   * (or every MAX_BATCH records): one append to the call journal, and one SQLite transaction for the
+   * few that also change the main database. Each caller's promise resolves only after the write that
+   * holds its record, so a decision is still stored before the switch hears it. The answers then leave
+   * together too, which over loopback costs the kernel less than one at a time (measured in bench/).
    */
-  private enqueue(op: CallOp): Promise<void> {
+  private enqueue(op: CallLogOp, effects?: Verdict): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ op, resolve, reject });
+      this.queue.push({ op, effects, resolve, reject });
       if (this.queue.length >= MAX_BATCH) this.flush();
       else if (!this.flushScheduled) {
         this.flushScheduled = true;
@@ -248,7 +290,13 @@ export class SqliteStore implements Store {
     const batch = this.queue;
     this.queue = [];
     try {
-      this.batchTx(batch.map((q) => q.op));
+      const log = this.journaled();
+      if (log) {
+        // Call-log records go to the journal in one write; the few effects commit to the main file.
+        log.appendAll(batch.map((q) => q.op));
+        const effects = batch.filter((q) => q.effects !== undefined);
+        if (effects.length > 0) this.batchTx(effects);
+      } else this.batchTx(batch);
     } catch (err) {
       for (const q of batch) q.reject(err);
       return;
@@ -256,27 +304,29 @@ export class SqliteStore implements Store {
     for (const q of batch) q.resolve();
   }
 
-  private apply(op: CallOp): void {
-    if (op.type === "verdict") this.writeVerdict(op.v);
-    else if (op.type === "answer") this.st.answer.run(op.at, op.callId);
-    else this.st.hangup.run(op.at, op.billsec, op.cost, op.callId);
+  /**
+   * A decision, with what it caused (alerts, a block, a learned country), joins the next group commit;
+   * the promise resolves once it is in the call journal (or the `calls` table of an in-memory store)
+   * and its effects are in the main database.
+   */
+  recordVerdict(v: Verdict): Promise<void> {
+    if (v.repeat) return DONE;
+    return this.enqueue(
+      verdictOp(v),
+      v.alerts.length > 0 || v.block !== undefined || v.learnedCountry !== undefined ? v : undefined,
+    );
   }
 
-  async recordVerdict(v: Verdict): Promise<void> {
-    if (v.repeat) return;
-    return this.enqueue({ type: "verdict", v });
+  recordAnswer(callId: string, at: number): Promise<void> {
+    return this.enqueue(["a", callId, at]);
   }
 
-  async recordAnswer(callId: string, at: number): Promise<void> {
-    return this.enqueue({ type: "answer", callId, at });
-  }
-
-  async recordHangup(callId: string, at: number, billsec: number, cost: number): Promise<void> {
-    return this.enqueue({ type: "hangup", callId, at, billsec, cost });
+  recordHangup(callId: string, at: number, billsec: number, cost: number): Promise<void> {
+    return this.enqueue(["h", callId, at, billsec, cost]);
   }
 
   async openCalls(since: number): Promise<CallRow[]> {
-    this.flush();
+    await this.syncCallLog();
     return this.db
       .prepare("SELECT * FROM calls WHERE ended_at IS NULL AND decision = 'allow' AND at >= ? ORDER BY at")
       .all(since)
@@ -284,7 +334,7 @@ export class SqliteStore implements Store {
   }
 
   async listCalls(f: CallFilter): Promise<CallRow[]> {
-    this.flush();
+    await this.syncCallLog();
     const w = new Where();
     w.add("account = ?", f.account);
     w.add("decision = ?", f.decision);
@@ -298,7 +348,7 @@ export class SqliteStore implements Store {
   }
 
   async callHistory(account: string, since: number, bucketMs: number): Promise<CallHistoryRow[]> {
-    this.flush();
+    await this.syncCallLog();
     return this.db
       .prepare(
         `SELECT CAST(at / @bucket AS INTEGER) * @bucket AS bucket, COALESCE(country, '?') AS country, MAX(international) AS intl,
@@ -322,6 +372,8 @@ export class SqliteStore implements Store {
 
   async pruneCalls(before: number): Promise<number> {
     this.flush();
+    const log = this.journaled();
+    if (log) return log.prune(before);
     return this.db
       .prepare("DELETE FROM calls WHERE at < ? AND (ended_at IS NOT NULL OR decision = 'deny')")
       .run(before).changes;
@@ -818,6 +870,8 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (!this.db.open) return;
     this.flush();
+    await this.callLog?.close();
+    this.callLog = undefined;
     const w = this.checkpointer;
     if (w) {
       this.checkpointer = undefined;
